@@ -1,0 +1,3 @@
+from casecoach.cli import main
+
+main()

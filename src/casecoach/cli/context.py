@@ -1,0 +1,43 @@
+"""What every command needs: the case library, the store and a grader, opened lazily."""
+
+from __future__ import annotations
+
+from casecoach.cases.loader import CaseLibrary, UnknownCase
+from casecoach.cases.schema import Case
+from casecoach.cli.errors import fail
+from casecoach.cli.render import err_console
+from casecoach.grading.protocol import Grader
+from casecoach.paths import user_cases_dir
+from casecoach.store import Store
+
+
+def library(warn: bool = True) -> CaseLibrary:
+    lib = CaseLibrary.load(user_cases_dir())
+    if warn:
+        for problem in lib.problems:
+            err_console.print(f"[yellow]Skipping a broken case file:[/] {problem}", soft_wrap=True)
+    return lib
+
+
+def case(lib: CaseLibrary, case_id: str) -> Case:
+    try:
+        return lib.get(case_id)
+    except UnknownCase as exc:
+        fail(str(exc))
+
+
+def store() -> Store:
+    try:
+        return Store.open()
+    except Exception as exc:  # noqa: BLE001 - a database the user pointed at may be anything
+        fail(f"cannot open the session store: {exc}")
+
+
+def grader(name: str) -> Grader:
+    from casecoach.grading.embedder import EmbeddingModelCorrupt, EmbeddingModelMissing
+    from casecoach.grading.registry import UnknownGrader, get_grader
+
+    try:
+        return get_grader(name)
+    except (UnknownGrader, EmbeddingModelMissing, EmbeddingModelCorrupt) as exc:
+        fail(str(exc))

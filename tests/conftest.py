@@ -1,0 +1,66 @@
+"""Shared fixtures: every test gets its own casecoach home, so nothing touches a real one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from casecoach.cases.schema import Case
+
+TINY_CASE = {
+    "id": "tiny",
+    "title": "Tiny",
+    "product_area": "Testing",
+    "difficulty": "easy",
+    "tags": ["test"],
+    "scenario": "A small case used by the tests.",
+    "questions": [
+        {
+            "id": "design",
+            "competency": "research-design",
+            "prompt": "How would you test the feature?",
+            "ideal_answer": "Randomize groups into treatment and control and compare outcomes.",
+            "rubric": {
+                "criteria": [
+                    {
+                        "id": "randomize",
+                        "description": "Randomizes",
+                        "weight": 2,
+                        "phrasings": ["We randomize groups into two arms."],
+                        "hint": "Say how you randomize.",
+                    },
+                    {
+                        "id": "duration",
+                        "description": "Sets a duration",
+                        "phrasings": ["Run it for four weeks."],
+                        "hint": "Say how long it runs.",
+                    },
+                ],
+                "red_flags": [],
+            },
+            "follow_ups": [{"prompt": "How long would it run?", "targets": ["duration"]}],
+        },
+        {
+            "id": "story",
+            "competency": "storytelling",
+            "prompt": "How would you present it?",
+            "ideal_answer": "Lead with the decision, then the evidence.",
+        },
+    ],
+}
+
+
+@pytest.fixture(autouse=True)
+def casecoach_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("CASECOACH_HOME", str(home))
+    monkeypatch.delenv("CASECOACH_DATABASE_URL", raising=False)
+    yield home
+
+
+@pytest.fixture
+def tiny_case() -> Case:
+    return Case.model_validate(TINY_CASE)
