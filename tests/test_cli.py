@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -230,11 +231,8 @@ def test_kill_9_during_interview_loses_no_answer(casecoach_home: Path) -> None:
     stored = False
     while time.monotonic() < deadline and not stored:
         if db.exists():
-            with sqlite3.connect(db) as conn:
-                try:
-                    stored = bool(conn.execute("select count(*) from attempts").fetchone()[0])
-                except sqlite3.OperationalError:
-                    pass
+            with sqlite3.connect(db) as conn, contextlib.suppress(sqlite3.OperationalError):
+                stored = bool(conn.execute("select count(*) from attempts").fetchone()[0])
         time.sleep(0.005)
     assert stored, "the answer was never stored"
     os.kill(proc.pid, signal.SIGKILL)

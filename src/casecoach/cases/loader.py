@@ -44,7 +44,9 @@ class UnknownCase(LookupError):
         super().__init__(f"no case {case_id!r}; valid cases: {', '.join(self.valid)}")
 
 
-def _line_index(node: yaml.Node, path: tuple[Any, ...] = ()) -> Iterator[tuple[tuple[Any, ...], int]]:
+def _line_index(
+    node: yaml.Node, path: tuple[Any, ...] = ()
+) -> Iterator[tuple[tuple[Any, ...], int]]:
     """Yield (path, 1-based line) for every node, so validation errors can name a line."""
     yield path, node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):

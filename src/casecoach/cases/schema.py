@@ -6,7 +6,7 @@ validate` and the exported JSON Schema can say exactly what is wrong and where.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -18,7 +18,7 @@ Slug = Annotated[
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
-class Competency(str, Enum):
+class Competency(StrEnum):
     """The five competencies of the analytical-reasoning round, plus two optional extras."""
 
     research_design = "research-design"
@@ -45,7 +45,7 @@ COMPETENCY_LABELS: dict[Competency, str] = {
 }
 
 
-class Difficulty(str, Enum):
+class Difficulty(StrEnum):
     easy = "easy"
     medium = "medium"
     hard = "hard"
@@ -69,7 +69,9 @@ class Criterion(_Strict):
         default_factory=list,
         description="Terms that signal the concept (lowercase; a trailing * matches any ending).",
     )
-    hint: Text = Field(description="What to add, told to the candidate when the criterion is missed.")
+    hint: Text = Field(
+        description="What to add, told to the candidate when the criterion is missed."
+    )
 
 
 class RedFlag(_Strict):

@@ -44,7 +44,8 @@ def _pick_case(lib: CaseLibrary) -> Case:
 
 
 def interview(
-    case: str | None = typer.Option(None, "--case", "-c", help="Case id (see `casecoach cases list`)."),
+    case: str | None = typer.Option(None, "--case", "-c",
+                                    help="Case id (see `casecoach cases list`)."),
     mode: Mode = typer.Option(Mode.practice, "--mode", "-m",
                               help="practice: feedback after each answer; mock: only at the end."),
     focus: str | None = typer.Option(None, "--focus",

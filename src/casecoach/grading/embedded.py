@@ -23,13 +23,20 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from casecoach.cases.schema import Question
-from casecoach.grading.grade import CannotGrade, CriterionResult, Grade, RedFlagHit, level_for
+from casecoach.grading.grade import (
+    CannotGrade,
+    CriterionResult,
+    Grade,
+    RedFlagHit,
+    Status,
+    level_for,
+)
 from casecoach.grading.protocol import GradingTask
 from casecoach.grading.text import (
     DONT_KNOW,
     content_words,
-    negations,
     list_shape,
+    negations,
     normalize,
     split_units,
     stem,
@@ -50,7 +57,10 @@ PARTLY = 0.3
 RED_FLAG_SIM = 0.66
 RED_FLAG_MARGIN = 0.03
 RUBRIC_SHARE = 0.65  # the rest of coverage comes from the ideal answer's sentences
-OFF_TOPIC_SIM = 0.22
+# Off topic: the answer as a whole is far from the question, case and ideal answer, and
+# most of its words appear nowhere in them.
+OFF_TOPIC_SIM = 0.42
+OFF_TOPIC_SHARE = 0.4
 OTHER_QUESTION_MARGIN = 0.12
 COPY_SIM = 0.8
 
@@ -183,7 +193,7 @@ class EmbeddedGrader:
             credit, best, per_unit = self._score_point(units, point)
             right = np.maximum(right, per_unit)
             earned += point.weight * credit
-            status = "met" if credit >= MET else "partly" if credit >= PARTLY else "missed"
+            status: Status = "met" if credit >= MET else "partly" if credit >= PARTLY else "missed"
             results.append(
                 CriterionResult(
                     id=point.id,
@@ -262,14 +272,14 @@ class EmbeddedGrader:
         minor = sum(f.penalty for f in red_flags if f.penalty < 1.0)
         score -= minor
         if serious:
-            cap = max(1.0, 3.0 - 0.5 * sum(f.penalty for f in serious))
-            if score > cap:
-                score = cap
+            flag_cap = max(1.0, 3.0 - 0.5 * sum(f.penalty for f in serious))
+            if score > flag_cap:
+                score = flag_cap
                 notes.append("A methodological mistake caps this grade; see the red flags.")
 
         cap, reason = self._gate(task, units, rubric_coverage)
-        if cap is not None and score > cap:
-            score = cap
+        if cap is not None:  # said even when the score is already low: it is the reason
+            score = min(score, cap)
             notes.append(reason)
 
         score = float(min(5.0, max(1.0, score)))
@@ -307,9 +317,8 @@ class EmbeddedGrader:
         context = [task.question.prompt, task.question.ideal_answer]
         if task.case is not None:
             context.append(task.case.scenario)
-        context_vecs = self._encode(context)
-        topic_sim = float(np.max(context_vecs @ answer_vec))
-        if topic_sim < OFF_TOPIC_SIM:
+        topic_sim = float(np.max(self._encode(context) @ answer_vec))
+        if topic_sim < OFF_TOPIC_SIM and _vocabulary_share(answer, task) < OFF_TOPIC_SHARE:
             return 1.0, "The answer is about something other than this case."
         if task.case is not None:
             others = [q for q in task.case.questions if q.id != task.question.id]
@@ -317,6 +326,21 @@ class EmbeddedGrader:
             if best_other > fit + OTHER_QUESTION_MARGIN:
                 return 1.25, "The answer addresses a different question of this case."
         return None, ""
+
+
+def _vocabulary_share(answer: str, task: GradingTask) -> float:
+    """Share of the answer's content words found in the question, case, ideal and rubric."""
+    question = task.question
+    context = [question.prompt, question.ideal_answer]
+    if task.case is not None:
+        context.append(task.case.scenario)
+    if question.rubric is not None:
+        context.extend(p for c in question.rubric.criteria for p in c.phrasings)
+    vocabulary = {stem(w) for text in context for w in content_words(text)}
+    answer_words = [stem(w) for w in content_words(answer)]
+    if not answer_words:
+        return 0.0
+    return sum(w in vocabulary for w in answer_words) / len(answer_words)
 
 
 def choose_follow_up(question: Question, results: list[CriterionResult]) -> str | None:

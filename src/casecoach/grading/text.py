@@ -13,14 +13,17 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are as at be because been before
+    """
+    a about above after again against all also am an and any are as at be because been before
     being below between both but by can could did do does doing down during each few for from
-    further had has have having he her here hers herself him himself his how i i'd i'll i'm i've if
-    in into is it it's its itself just let's me more most my myself nor of off on once only or other
-    our ours ourselves out over own same she should so some such than that that's the their theirs
-    them themselves then there there's these they this those through to too under until up very was
-    we we'd we'll we're we've were what when where which while who whom why will with would you
-    your yours yourself yourselves maybe like also really well much many via per""".split()
+    further had has have having he her here hers herself him himself his how i i'd i'll i'm
+    i've if in into is it it's its itself just let's me more most my myself nor of off on once
+    only or other our ours ourselves out over own same she should so some such than that that's
+    the their theirs them themselves then there there's these they this those through to too
+    under until up very was we we'd we'll we're we've were what when where which while who whom
+    why will with would you your yours yourself yourselves maybe like also really well much
+    many via per
+    """.split()
 )
 
 NEGATION_CUES = re.compile(
@@ -31,8 +34,9 @@ NEGATION_CUES = re.compile(
 )
 
 DONT_KNOW = re.compile(
-    r"\b(not sure|no idea|don'?t know|do not know|haven'?t (?:worked|done|had)|can we (?:skip|move)|"
-    r"could we (?:maybe )?(?:skip|move)|move on|pass on this|not familiar|never (?:done|worked))\b",
+    r"\b(not sure|no idea|don'?t know|do not know|haven'?t (?:worked|done|had)|"
+    r"can we (?:skip|move)|could we (?:maybe )?(?:skip|move)|move on|pass on this|"
+    r"not familiar|never (?:done|worked))\b",
     re.IGNORECASE,
 )
 
@@ -59,11 +63,14 @@ def content_words(text: str) -> list[str]:
     return [w for w in words(text) if w not in STOPWORDS and len(w) > 1]
 
 
+_SUFFIXES = ("izations", "ization", "isations", "isation", "ations", "ation", "ings", "ing",
+             "ized", "ised", "izes", "ises", "ize", "ise", "ies", "ied", "ed", "es", "s", "ly")
+
+
 def stem(word: str) -> str:
     """A light suffix stripper: enough to match randomize/randomized/randomization."""
     w = word.lower()
-    for suffix in ("izations", "ization", "isations", "isation", "ations", "ation", "ings", "ing",
-                   "ized", "ised", "izes", "ises", "ize", "ise", "ies", "ied", "ed", "es", "s", "ly"):
+    for suffix in _SUFFIXES:
         if len(w) - len(suffix) >= 4 and w.endswith(suffix):
             return w[: -len(suffix)]
     return w

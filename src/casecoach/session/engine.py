@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from statistics import mean
 from typing import Literal
 
@@ -20,7 +20,7 @@ from casecoach.grading.grade import Grade
 Kind = Literal["answer", "follow_up"]
 
 
-class Mode(str, Enum):
+class Mode(StrEnum):
     practice = "practice"  # feedback and a follow-up after every answer
     mock = "mock"  # like the real round: no feedback until the end
 

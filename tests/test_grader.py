@@ -1,0 +1,131 @@
+"""The grader contract, on the real model: same input same grade, quotes from the answer,
+junk refused credit, mistakes caught unless rejected, and a clear refusal for no answer."""
+
+from __future__ import annotations
+
+import pytest
+
+from casecoach.cases.loader import CaseLibrary
+from casecoach.cases.schema import Case
+from casecoach.grading import CannotGrade, Grader, GradingTask, UnknownGrader, get_grader
+from casecoach.grading.text import normalize
+
+CASE: Case = CaseLibrary.load().get("community-insights")
+
+
+@pytest.fixture(scope="module")
+def grader() -> Grader:
+    return get_grader("embedded")
+
+
+def task(question_id: str, answer: str) -> GradingTask:
+    return GradingTask(question=CASE.question(question_id), answer=answer, case=CASE)
+
+
+def test_registry(grader: Grader) -> None:
+    assert isinstance(grader, Grader)
+    assert get_grader("embedded") is grader
+    with pytest.raises(UnknownGrader, match="available: embedded"):
+        get_grader("nope")
+
+
+def test_same_answer_same_grade(grader: Grader) -> None:
+    answer = CASE.question("research-design").ideal_answer
+    first = grader.grade(task("research-design", answer))
+    second = grader.grade(task("research-design", answer))
+    assert first == second
+
+
+@pytest.mark.parametrize("question", [q.id for q in CASE.questions])
+def test_ideal_answers_grade_senior(grader: Grader, question: str) -> None:
+    grade = grader.grade(task(question, CASE.question(question).ideal_answer))
+    assert grade.score >= 4.5, (grade.score, grade.notes, grade.red_flags)
+    assert grade.red_flags == []
+
+
+def test_credit_comes_with_a_quote_from_the_answer(grader: Grader) -> None:
+    answer = ("I'd randomize whole groups, so every admin of a group gets the same arm, "
+              "because admins share groups and members see what admins do.\n"
+              "Primary outcome: 90-day admin retention; I'd run it for the full 13 weeks.")
+    grade = grader.grade(task("research-design", answer))
+    earned = [c for c in grade.criteria if c.status != "missed"]
+    assert earned, grade
+    for result in earned:
+        assert result.quote and normalize(result.quote) in " ".join(normalize(answer).split())
+    assert all(c.quote is None for c in grade.criteria if c.status == "missed")
+    assert grade.grader == "embedded" and grade.grader_version
+
+
+def test_generic_answer_grades_low(grader: Grader) -> None:
+    answer = ("I would define hypotheses and design a robust study with a treatment and a "
+              "control group, follow best practices, and share insights with stakeholders so "
+              "we can make data-driven decisions.")
+    assert grader.grade(task("research-design", answer)).score <= 2.5
+
+
+def test_adopter_comparison_is_a_red_flag(grader: Grader) -> None:
+    answer = ("Launch the tool to everyone, then compare admins who chose to use Community "
+              "Insights with admins who never opened it. The difference in retention and group "
+              "activity between adopters and non-adopters is the causal effect of the tool.")
+    grade = grader.grade(task("research-design", answer))
+    assert grade.red_flags, grade
+    assert grade.score <= 2.5
+    assert any("mistake" in note for note in grade.notes)
+
+
+def test_rejecting_the_mistake_is_not_a_red_flag(grader: Grader) -> None:
+    answer = ("I would not compare admins who adopted the tool with those who didn't, because "
+              "motivated admins adopt first and that comparison is biased.")
+    flagged = {f.id for f in grader.grade(task("research-design", answer)).red_flags}
+    assert "adopter-comparison" not in flagged
+
+
+def test_not_answers_get_no_credit(grader: Grader) -> None:
+    cases = {
+        "term list": "RCT, A/B test, cluster randomization, ITT, CUPED, power, MDE, SRM, "
+                     "novelty effect, guardrails, heterogeneity, pre-registration",
+        "don't know": "Honestly I'm not sure how I would set this up. Can we move on?",
+        "restated": CASE.question("research-design").prompt,
+        "off topic": "For a coffee chain's loyalty program I would pilot it in 40 stores and "
+                     "compare visit frequency and basket size against 40 matched stores over "
+                     "eight weeks, watching for baristas promoting it in control stores.",
+        "other question": CASE.question("data-visualization").ideal_answer,
+    }
+    for name, answer in cases.items():
+        grade = grader.grade(task("research-design", answer))
+        assert grade.score <= 1.5, (name, grade.score, grade.notes)
+        assert grade.notes, name
+
+
+@pytest.mark.parametrize("answer", ["", "   \n\t ", "x" * 20_001])
+def test_cannot_grade_says_why(grader: Grader, answer: str) -> None:
+    with pytest.raises(CannotGrade):
+        grader.grade(task("research-design", answer))
+
+
+def test_follow_up_aims_at_the_heaviest_gap(grader: Grader) -> None:
+    grade = grader.grade(task("research-design", "I would run an A/B test on admins."))
+    assert grade.follow_up
+    probes = [f.prompt for f in CASE.question("research-design").follow_ups]
+    assert grade.follow_up in probes
+
+
+def test_reference_only_question(grader: Grader) -> None:
+    question = "Daily active users of our assistant fell 10% this week. What do you check first?"
+    reference = ("First rule out a logging or data pipeline change, since a broken event looks "
+                 "like a real drop. Then segment the drop by platform, app version, country and "
+                 "user tenure to see where it is concentrated. Check for external events such "
+                 "as holidays or outages, and for recent launches or experiments that overlap "
+                 "the drop. Finally confirm the cause with a rollback or holdout.")
+    paraphrase = ("I'd start by making sure it isn't an instrumentation bug — a logging change "
+                  "can fake a drop. Next I'd cut the decline by platform, app version, country "
+                  "and tenure to find where it sits. I'd look for outside events like holidays "
+                  "or outages and for launches or experiments running at the same time. To "
+                  "confirm, I'd roll the suspect change back for a holdout.")
+    unrelated = ("To pick a chart for a board meeting I'd use bars with confidence intervals "
+                 "and a clear title that states the takeaway.")
+    good = grader.grade(GradingTask.reference_only(question, reference, paraphrase))
+    bad = grader.grade(GradingTask.reference_only(question, reference, unrelated))
+    assert good.score >= 4.0, good
+    assert bad.score <= 1.5, bad
+    assert good.criteria and all(c.id.startswith("point-") for c in good.criteria)
