@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -41,12 +42,31 @@ def test_help_lists_every_command() -> None:
         assert command in out
 
 
-@pytest.mark.parametrize("command", [["interview"], ["resume"], ["grade"], ["history"],
-                                     ["show"], ["cases", "list"], ["cases", "show"],
-                                     ["cases", "validate"]])
-def test_every_command_has_help(command: list[str]) -> None:
+def all_commands() -> list[list[str]]:
+    """Every command path of the CLI, found by walking the click tree."""
+    import typer.main
+
+    found: list[list[str]] = []
+
+    def walk(command: Any, path: list[str]) -> None:
+        if hasattr(command, "commands"):
+            for name, sub in command.commands.items():
+                walk(sub, [*path, name])
+        else:
+            found.append(path)
+
+    walk(typer.main.get_command(app), [])
+    return found
+
+
+@pytest.mark.parametrize("command", all_commands(), ids=" ".join)
+def test_every_command_has_help_and_is_documented(command: list[str]) -> None:
     code, out = run(*command, "--help")
     assert code == 0 and "Usage" in out and len(out) > 200
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    assert f"casecoach {command[0]}" in readme, f"README does not mention {' '.join(command)}"
+    if len(command) > 1:
+        assert command[-1] in readme
 
 
 def test_cases_list_and_json() -> None:

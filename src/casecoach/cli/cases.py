@@ -12,6 +12,9 @@ from rich.table import Table
 from rich.text import Text
 
 from casecoach.cases.loader import validate_path
+from casecoach.cases.scaffold import scaffold
+from casecoach.cases.schema import Case, Competency
+from casecoach.cases.select import filter_cases
 from casecoach.cli import context
 from casecoach.cli.errors import fail
 from casecoach.cli.render import case_panel, console, err_console, ideal_panel, question_panel
@@ -21,10 +24,17 @@ app = typer.Typer(help="Browse and check cases.", no_args_is_help=True)
 
 @app.command("list")
 def list_cases(
+    tag: str | None = typer.Option(None, "--tag", "-t", help="Only cases with this tag."),
+    competency: Competency | None = typer.Option(
+        None, "--competency", help="Only cases with a question on this competency."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the cases as JSON."),
 ) -> None:
     """List the cases you can practise (built-in ones and your own folder's)."""
-    lib = context.library()
+    cases = filter_cases(context.library(), tag, competency)
+    if not cases and not as_json:
+        console.print("No case matches. `casecoach cases list` shows them all.")
+        return
     if as_json:
         rows = [
             {
@@ -35,7 +45,7 @@ def list_cases(
                 "tags": c.tags,
                 "questions": [{"id": q.id, "competency": q.competency.value} for q in c.questions],
             }
-            for c in lib
+            for c in cases
         ]
         typer.echo(json.dumps(rows, indent=2))
         return
@@ -44,7 +54,7 @@ def list_cases(
     table.add_column("level", no_wrap=True)
     table.add_column("Qs", no_wrap=True, justify="right")
     table.add_column("case", ratio=1)
-    for c in lib:
+    for c in cases:
         about = Text(c.title)
         about.append(f"\n{c.product_area} · {', '.join(c.tags)}", style="dim")
         table.add_row(c.id, c.difficulty.value, str(len(c.questions)), about)
@@ -84,3 +94,57 @@ def validate(
         fail(f"no .yaml case files in {path}")
     if bad:
         raise typer.Exit(1)
+
+
+@app.command("path")
+def path() -> None:
+    """Print the folder for your own case files (created if missing)."""
+    from casecoach.paths import user_cases_dir
+
+    typer.echo(str(user_cases_dir()))
+
+
+@app.command("schema")
+def schema(
+    output: Path | None = typer.Option(None, "--output", "-o",
+                                       help="Write to this file instead of stdout."),
+) -> None:
+    """Print the JSON Schema of a case file, for editor completion and checks."""
+    text = json.dumps(Case.model_json_schema(), indent=2)
+    if output is None:
+        typer.echo(text)
+        return
+    try:
+        output.write_text(text + "\n", encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror}")
+    err_console.print(f"Wrote {output}")
+
+
+@app.command("new")
+def new(
+    case_id: str = typer.Argument(..., metavar="ID",
+                                  help="Id of the new case (lowercase-with-dashes)."),
+    title: str | None = typer.Option(None, "--title", help="The case's title."),
+    folder: Path | None = typer.Option(None, "--dir",
+                                       help="Where to write it (default: your cases folder)."),
+) -> None:
+    """Scaffold a new case file, valid as written, to fill in."""
+    import re
+
+    from casecoach.cases.loader import parse_case
+    from casecoach.paths import user_cases_dir
+
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", case_id):
+        fail(f"{case_id!r} is not a valid id: use lowercase letters, digits and dashes")
+    target = (folder or user_cases_dir()) / f"{case_id}.yaml"
+    if target.exists():
+        fail(f"{target} already exists")
+    text = scaffold(case_id, title)
+    parse_case(text, target)  # the scaffold must always be valid
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"cannot write {target}: {exc.strerror}")
+    console.print(f"Wrote [cyan]{target}[/]. Edit it, then: casecoach cases validate {target}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import sys
 
 import typer
@@ -9,7 +10,8 @@ from rich.prompt import IntPrompt
 from rich.table import Table
 
 from casecoach.cases.loader import CaseLibrary
-from casecoach.cases.schema import Case
+from casecoach.cases.schema import Case, Competency
+from casecoach.cases.select import filter_cases
 from casecoach.cli import context
 from casecoach.cli.answers import QUIT, SKIP, AnswerReader
 from casecoach.cli.errors import fail
@@ -23,11 +25,14 @@ from casecoach.cli.render import (
 )
 from casecoach.grading.grade import CannotGrade
 from casecoach.practice import NothingToResume, PracticeSession
+from casecoach.progress import case_for_competency, weakest_competency
 from casecoach.session.engine import InterviewError, Mode, parse_focus
+from casecoach.store import Store
 
 
-def _pick_case(lib: CaseLibrary) -> Case:
-    cases = list(lib)
+def _pick_case(cases: list[Case]) -> Case:
+    if len(cases) == 1:
+        return cases[0]
     if not sys.stdin.isatty():
         fail("choose a case with --case; cases: " + ", ".join(c.id for c in cases))
     table = Table(title="Cases", header_style="bold")
@@ -43,9 +48,27 @@ def _pick_case(lib: CaseLibrary) -> Case:
     return cases[choice - 1]
 
 
+def _weakest(lib: CaseLibrary, store: Store, tag: str | None) -> tuple[Case, list[Competency]]:
+    """The case and focus that train the weakest competency in the candidate's history."""
+    rows = store.all_grades()
+    cases = filter_cases(lib, tag)
+    competency = weakest_competency(rows, among={c for case in cases for c in case.competencies})
+    if competency is None:
+        fail("no graded answers yet: take an interview first, then --weakest can pick for you")
+    chosen = case_for_competency(cases, competency, rows)
+    assert chosen is not None  # the competency was taken from these cases
+    console.print(f"Your weakest competency lately: [bold]{competency.label}[/]. "
+                  f"Practising it on [cyan]{chosen.id}[/].")
+    return chosen, [competency]
+
+
 def interview(
     case: str | None = typer.Option(None, "--case", "-c",
                                     help="Case id (see `casecoach cases list`)."),
+    tag: str | None = typer.Option(None, "--tag", "-t", help="Pick among cases with this tag."),
+    random_case: bool = typer.Option(False, "--random", help="Pick a case at random."),
+    weakest: bool = typer.Option(False, "--weakest",
+                                 help="Practise your weakest competency (from your history)."),
     mode: Mode = typer.Option(Mode.practice, "--mode", "-m",
                               help="practice: feedback after each answer; mock: only at the end."),
     focus: str | None = typer.Option(None, "--focus",
@@ -69,9 +92,19 @@ def interview(
         competencies = parse_focus(focus)
     except ValueError as exc:
         fail(str(exc))
+    if case and (tag or random_case or weakest):
+        fail("--case names one case; do not combine it with --tag, --random or --weakest")
     lib = context.library()
-    chosen = context.case(lib, case) if case else _pick_case(lib)
     store = context.store()
+    if weakest:
+        chosen, competencies = _weakest(lib, store, tag)
+    elif case:
+        chosen = context.case(lib, case)
+    else:
+        cases = filter_cases(lib, tag)
+        if not cases:
+            fail(f"no case has the tag {tag!r}; see `casecoach cases list`")
+        chosen = random.choice(cases) if random_case else _pick_case(cases)
     the_grader = context.grader(grader)
     try:
         session = PracticeSession.start(store, chosen, the_grader, mode, competencies,

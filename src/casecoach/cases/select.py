@@ -1,0 +1,26 @@
+"""Finding cases: by tag, by competency, at random."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterable
+
+from casecoach.cases.schema import Case, Competency
+
+
+def filter_cases(
+    cases: Iterable[Case], tag: str | None = None, competency: Competency | None = None
+) -> list[Case]:
+    """Cases carrying `tag` (or whose product area mentions it) and covering `competency`."""
+    out = []
+    for case in cases:
+        if tag and tag not in case.tags and tag.lower() not in case.product_area.lower():
+            continue
+        if competency and competency not in case.competencies:
+            continue
+        out.append(case)
+    return out
+
+
+def random_case(cases: list[Case], rng: random.Random | None = None) -> Case:
+    return (rng or random.Random()).choice(cases)
