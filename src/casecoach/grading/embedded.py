@@ -168,17 +168,30 @@ class EmbeddedGrader:
             if term_matches(k, units.word_sets[i], units.stem_sets[i], units.lowered[i])
         )
 
-    def _score_point(self, units: _Units, point: Point) -> tuple[float, int, np.ndarray]:
-        """Credit for one point (0-1), the unit that earned it, and every unit's similarity."""
-        sims = units.vectors @ self._encode(point.phrasings).T
-        best_per_unit = sims.max(axis=1)
-        evidence = best_per_unit.copy()
+    def _evidence(self, units: _Units, point: Point) -> np.ndarray:
+        """Per unit, how strongly it makes the point: similarity plus a keyword bonus."""
+        evidence = (units.vectors @ self._encode(point.phrasings).T).max(axis=1)
         if point.keywords:
             for i in range(len(units.texts)):
                 hits = self._keyword_hits(units, i, point.keywords)
                 evidence[i] += KEYWORD_BONUS * min(hits, 3)
-        best = int(np.argmax(evidence))
-        return _ramp(float(evidence[best])), best, best_per_unit
+        return evidence
+
+    @staticmethod
+    def _assign(units: _Units, evidence: np.ndarray) -> list[int]:
+        """For each point, the unit credited with it (-1 for none).
+
+        A sentence makes one point, two or three if it is long: without this limit one
+        on-topic sentence would earn half a rubric. Strongest matches are assigned first.
+        """
+        capacity = [min(3, 1 + len(t.split()) // 15) for t in units.texts]
+        assigned = [-1] * evidence.shape[0]
+        order = np.dstack(np.unravel_index(np.argsort(-evidence, axis=None), evidence.shape))[0]
+        for p, u in order:
+            if assigned[p] == -1 and capacity[u] > 0:
+                assigned[p] = int(u)
+                capacity[u] -= 1
+        return assigned
 
     def _coverage(
         self, units: _Units, points: list[Point]
@@ -188,10 +201,10 @@ class EmbeddedGrader:
         results: list[CriterionResult] = []
         total = sum(p.weight for p in points) or 1.0
         earned = 0.0
-        right = np.zeros(len(units.texts))
-        for point in points:
-            credit, best, per_unit = self._score_point(units, point)
-            right = np.maximum(right, per_unit)
+        evidence = np.stack([self._evidence(units, point) for point in points])
+        right = evidence.max(axis=0)
+        for point, best, row in zip(points, self._assign(units, evidence), evidence, strict=True):
+            credit = _ramp(float(row[best])) if best >= 0 else 0.0
             earned += point.weight * credit
             status: Status = "met" if credit >= MET else "partly" if credit >= PARTLY else "missed"
             results.append(
