@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 import platformdirs
-from sqlalchemy.engine import URL
 
 HOME_ENV = "CASECOACH_HOME"
 DATABASE_URL_ENV = "CASECOACH_DATABASE_URL"
@@ -33,6 +32,8 @@ def default_database_url() -> str:
     override = os.environ.get(DATABASE_URL_ENV, "").strip()
     if override:
         return override
+    from sqlalchemy.engine import URL
+
     db_path = home_dir() / "casecoach.db"
     return URL.create("sqlite", database=str(db_path)).render_as_string(hide_password=False)
 

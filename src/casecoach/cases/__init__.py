@@ -1,41 +1,5 @@
-"""Cases: the schema, and loading validated case files from the package and a user folder."""
+"""Cases: the schema (`schema`), loading and validation (`loader`), finding cases (`select`).
 
-from casecoach.cases.loader import (
-    CaseFileError,
-    CaseLibrary,
-    CaseProblem,
-    UnknownCase,
-    load_case_file,
-    parse_case,
-    validate_path,
-)
-from casecoach.cases.schema import (
-    COMPETENCY_LABELS,
-    Case,
-    Competency,
-    Criterion,
-    Difficulty,
-    FollowUp,
-    Question,
-    RedFlag,
-    Rubric,
-)
-
-__all__ = [
-    "COMPETENCY_LABELS",
-    "Case",
-    "CaseFileError",
-    "CaseLibrary",
-    "CaseProblem",
-    "Competency",
-    "Criterion",
-    "Difficulty",
-    "FollowUp",
-    "Question",
-    "RedFlag",
-    "Rubric",
-    "UnknownCase",
-    "load_case_file",
-    "parse_case",
-    "validate_path",
-]
+Import from the submodules; this package stays empty so that the light parts (the competency
+enum) can be imported without loading pydantic and PyYAML.
+"""

@@ -6,49 +6,20 @@ validate` and the exported JSON Schema can say exactly what is wrong and where.
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from casecoach.cases.competency import COMPETENCY_LABELS, Competency, Difficulty
+
+__all__ = ["COMPETENCY_LABELS", "Case", "Competency", "Criterion", "Difficulty", "FollowUp",
+           "Question", "RedFlag", "Rubric"]
 
 Slug = Annotated[
     str,
     StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$", min_length=1, max_length=80),
 ]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-
-
-class Competency(StrEnum):
-    """The five competencies of the analytical-reasoning round, plus two optional extras."""
-
-    research_design = "research-design"
-    analytical_design = "analytical-design"
-    storytelling = "storytelling"
-    goals_metrics = "goals-metrics"
-    data_visualization = "data-visualization"
-    product_sense = "product-sense"
-    statistics = "statistics"
-
-    @property
-    def label(self) -> str:
-        return COMPETENCY_LABELS[self]
-
-
-COMPETENCY_LABELS: dict[Competency, str] = {
-    Competency.research_design: "Research design",
-    Competency.analytical_design: "Analytical design",
-    Competency.storytelling: "Storytelling with data",
-    Competency.goals_metrics: "Goals & success metrics",
-    Competency.data_visualization: "Data visualization",
-    Competency.product_sense: "Product sense",
-    Competency.statistics: "Statistics & probability",
-}
-
-
-class Difficulty(StrEnum):
-    easy = "easy"
-    medium = "medium"
-    hard = "hard"
 
 
 class _Strict(BaseModel):

@@ -6,18 +6,9 @@ import json
 from pathlib import Path
 
 import typer
-from rich import box
-from rich.markdown import Markdown
-from rich.table import Table
-from rich.text import Text
 
-from casecoach.cases.loader import validate_path
-from casecoach.cases.scaffold import scaffold
-from casecoach.cases.schema import Case, Competency
-from casecoach.cases.select import filter_cases
-from casecoach.cli import context
+from casecoach.cases.competency import Competency
 from casecoach.cli.errors import fail
-from casecoach.cli.render import case_panel, console, err_console, ideal_panel, question_panel
 
 app = typer.Typer(help="Browse and check cases.", no_args_is_help=True)
 
@@ -31,6 +22,14 @@ def list_cases(
     as_json: bool = typer.Option(False, "--json", help="Print the cases as JSON."),
 ) -> None:
     """List the cases you can practise (built-in ones and your own folder's)."""
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    from casecoach.cases.select import filter_cases
+    from casecoach.cli import context
+    from casecoach.cli.render import console
+
     cases = filter_cases(context.library(), tag, competency)
     if not cases and not as_json:
         console.print("No case matches. `casecoach cases list` shows them all.")
@@ -67,6 +66,11 @@ def show_case(
     ideal: bool = typer.Option(False, "--ideal", help="Also show the senior-level answers."),
 ) -> None:
     """Show a case: its scenario and questions."""
+    from rich.markdown import Markdown
+
+    from casecoach.cli import context
+    from casecoach.cli.render import case_panel, console, ideal_panel, question_panel
+
     case = context.case(context.library(), case_id)
     console.print(case_panel(case))
     for n, q in enumerate(case.questions, start=1):
@@ -82,6 +86,9 @@ def validate(
     path: Path = typer.Argument(..., help="A case file, or a folder of them."),
 ) -> None:
     """Check case files against the schema; every problem is reported with file, line, field."""
+    from casecoach.cases.loader import validate_path
+    from casecoach.cli.render import console, err_console
+
     if not path.exists():
         fail(f"{path} does not exist")
     good, bad = validate_path(path)
@@ -110,6 +117,9 @@ def schema(
                                        help="Write to this file instead of stdout."),
 ) -> None:
     """Print the JSON Schema of a case file, for editor completion and checks."""
+    from casecoach.cases.schema import Case
+    from casecoach.cli.render import err_console
+
     text = json.dumps(Case.model_json_schema(), indent=2)
     if output is None:
         typer.echo(text)
@@ -133,6 +143,8 @@ def new(
     import re
 
     from casecoach.cases.loader import parse_case
+    from casecoach.cases.scaffold import scaffold
+    from casecoach.cli.render import console
     from casecoach.paths import user_cases_dir
 
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", case_id):

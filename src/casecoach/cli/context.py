@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from casecoach.cases.loader import CaseLibrary, UnknownCase
-from casecoach.cases.schema import Case
+from typing import TYPE_CHECKING
+
 from casecoach.cli.errors import fail
-from casecoach.cli.render import err_console
-from casecoach.grading.protocol import Grader
-from casecoach.paths import user_cases_dir
-from casecoach.store import Store
+
+if TYPE_CHECKING:  # imported by the functions that need them, so --help stays fast
+    from casecoach.cases.loader import CaseLibrary
+    from casecoach.cases.schema import Case
+    from casecoach.grading.protocol import Grader
+    from casecoach.store import Store
 
 
 def library(warn: bool = True) -> CaseLibrary:
+    from casecoach.cases.loader import CaseLibrary
+    from casecoach.cli.render import err_console
+    from casecoach.paths import user_cases_dir
+
     lib = CaseLibrary.load(user_cases_dir())
     if warn:
         for problem in lib.problems:
@@ -20,6 +26,8 @@ def library(warn: bool = True) -> CaseLibrary:
 
 
 def case(lib: CaseLibrary, case_id: str) -> Case:
+    from casecoach.cases.loader import UnknownCase
+
     try:
         return lib.get(case_id)
     except UnknownCase as exc:
@@ -27,6 +35,8 @@ def case(lib: CaseLibrary, case_id: str) -> Case:
 
 
 def store() -> Store:
+    from casecoach.store import Store
+
     try:
         return Store.open()
     except Exception as exc:  # noqa: BLE001 - a database the user pointed at may be anything

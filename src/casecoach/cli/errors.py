@@ -6,9 +6,9 @@ from typing import NoReturn
 
 import typer
 
-from casecoach.cli.render import err_console
-
 
 def fail(message: str, code: int = 1) -> NoReturn:
+    from casecoach.cli.render import err_console
+
     err_console.print(f"[bold red]Error:[/] {message}", soft_wrap=True)
     raise typer.Exit(code)

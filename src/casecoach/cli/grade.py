@@ -9,9 +9,7 @@ from typing import TextIO
 
 import typer
 
-from casecoach.cli import context
 from casecoach.cli.errors import fail
-from casecoach.cli.render import console, err_console, grade_panel
 
 
 def _read_text(path: Path) -> str:
@@ -58,6 +56,8 @@ def grade(
 
 
 def _grade_one(case_id: str, question_id: str, text: str, as_json: bool, grader: str) -> None:
+    from casecoach.cli import context
+    from casecoach.cli.render import console, grade_panel
     from casecoach.grading.grade import CannotGrade
     from casecoach.grading.protocol import GradingTask
 
@@ -83,6 +83,8 @@ def _grade_batch(input_path: Path, output: Path | None, grader: str) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from casecoach.batch import grade_row, read_rows
+    from casecoach.cli import context
+    from casecoach.cli.render import err_console
 
     text = _read_text(input_path)
     lines = text.splitlines()

@@ -4,33 +4,27 @@ from __future__ import annotations
 
 import random
 import sys
+from typing import TYPE_CHECKING
 
 import typer
-from rich.prompt import IntPrompt
-from rich.table import Table
 
-from casecoach.cases.loader import CaseLibrary
-from casecoach.cases.schema import Case, Competency
-from casecoach.cases.select import filter_cases
-from casecoach.cli import context
-from casecoach.cli.answers import QUIT, SKIP, AnswerReader
 from casecoach.cli.errors import fail
-from casecoach.cli.render import (
-    case_panel,
-    console,
-    grade_panel,
-    ideal_panel,
-    question_panel,
-    summary_panel,
-)
-from casecoach.grading.grade import CannotGrade
-from casecoach.practice import NothingToResume, PracticeSession
-from casecoach.progress import case_for_competency, weakest_competency
-from casecoach.session.engine import InterviewError, Mode, parse_focus
-from casecoach.store import Store
+from casecoach.session.mode import Mode
+
+if TYPE_CHECKING:  # the heavy parts load when a command runs, so --help stays fast
+    from casecoach.cases.loader import CaseLibrary
+    from casecoach.cases.schema import Case, Competency
+    from casecoach.cli.answers import AnswerReader
+    from casecoach.practice import PracticeSession
+    from casecoach.store import Store
 
 
 def _pick_case(cases: list[Case]) -> Case:
+    from rich.prompt import IntPrompt
+    from rich.table import Table
+
+    from casecoach.cli.render import console
+
     if len(cases) == 1:
         return cases[0]
     if not sys.stdin.isatty():
@@ -50,6 +44,10 @@ def _pick_case(cases: list[Case]) -> Case:
 
 def _weakest(lib: CaseLibrary, store: Store, tag: str | None) -> tuple[Case, list[Competency]]:
     """The case and focus that train the weakest competency in the candidate's history."""
+    from casecoach.cases.select import filter_cases
+    from casecoach.cli.render import console
+    from casecoach.progress import case_for_competency, weakest_competency
+
     rows = store.all_grades()
     cases = filter_cases(lib, tag)
     competency = weakest_competency(rows, among={c for case in cases for c in case.competencies})
@@ -88,6 +86,13 @@ def interview(
     an answer is the lines up to one holding only "." and end of input ends the session
     (saved: `casecoach resume` continues it). An answer of "/skip" skips the question.
     """
+    from casecoach.cases.select import filter_cases
+    from casecoach.cli import context
+    from casecoach.cli.answers import AnswerReader
+    from casecoach.cli.render import case_panel, console
+    from casecoach.practice import PracticeSession
+    from casecoach.session.engine import InterviewError, parse_focus
+
     try:
         competencies = parse_focus(focus)
     except ValueError as exc:
@@ -125,6 +130,12 @@ def resume(
     grader: str = typer.Option("embedded", "--grader", help="Which grader to use."),
 ) -> None:
     """Continue an interview where it stopped: nothing submitted is asked again."""
+    from casecoach.cli import context
+    from casecoach.cli.answers import AnswerReader
+    from casecoach.cli.render import case_panel, console
+    from casecoach.practice import NothingToResume, PracticeSession
+    from casecoach.session.engine import InterviewError
+
     lib = context.library()
     store = context.store()
     the_grader = context.grader(grader)
@@ -140,6 +151,10 @@ def resume(
 
 
 def _run(session: PracticeSession, reader: AnswerReader, minutes: int | None) -> None:
+    from casecoach.cli.answers import QUIT, SKIP
+    from casecoach.cli.render import console, ideal_panel, question_panel, summary_panel
+    from casecoach.grading.grade import CannotGrade
+
     engine = session.interview
     practice = engine.mode is Mode.practice
     while not engine.finished:
@@ -179,6 +194,8 @@ def _run(session: PracticeSession, reader: AnswerReader, minutes: int | None) ->
 
 
 def _grade_pending(session: PracticeSession, practice: bool) -> None:
+    from casecoach.cli.render import console, grade_panel, ideal_panel
+
     if practice:
         with console.status("Grading…"):
             result = session.grade_pending()
@@ -198,6 +215,8 @@ def _grade_pending(session: PracticeSession, practice: bool) -> None:
 
 
 def _mock_debrief(session: PracticeSession) -> None:
+    from casecoach.cli.render import console, grade_panel, ideal_panel, question_panel
+
     console.rule("Debrief")
     for turn in session.interview.turns:
         if turn.grade is None:

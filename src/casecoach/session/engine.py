@@ -10,19 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from statistics import mean
 from typing import Literal
 
 from casecoach.cases.schema import Case, Competency, Question
 from casecoach.grading.grade import Grade
+from casecoach.session.mode import Mode
 
 Kind = Literal["answer", "follow_up"]
 
 
-class Mode(StrEnum):
-    practice = "practice"  # feedback and a follow-up after every answer
-    mock = "mock"  # like the real round: no feedback until the end
 
 
 class InterviewError(Exception):
