@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from typer.testing import CliRunner
 
@@ -129,3 +131,30 @@ def test_interview_tag_and_random() -> None:
     assert result.exit_code == 0 and "Question 1/" in result.output
     result = runner.invoke(app, ["interview", "--case", "community-insights", "--random"])
     assert result.exit_code == 1
+
+
+def _case_texts(case: Any) -> Iterator[tuple[str, str]]:
+    yield "scenario", case.scenario
+    for q in case.questions:
+        yield f"{q.id}.prompt", q.prompt
+        yield f"{q.id}.ideal_answer", q.ideal_answer
+        if q.rubric:
+            for c in q.rubric.criteria:
+                for p in c.phrasings:
+                    yield f"{q.id}.{c.id}", p
+            for r in q.rubric.red_flags:
+                for p in r.phrasings:
+                    yield f"{q.id}.{r.id}", p
+
+
+def test_no_case_text_copies_a_source() -> None:
+    """Cases are written in our own words: no 8-word run from the planning documents."""
+    from scripts.fingerprint_sources import fingerprint, shingles
+
+    path = Path(__file__).parent / "data" / "source_fingerprints.txt"
+    prints = set(path.read_text().split())
+    assert len(prints) > 1000
+    for case in LIB:
+        for where, text in _case_texts(case):
+            copied = [s for s in shingles(text) if fingerprint(s) in prints]
+            assert not copied, f"{case.id} {where} copies: {copied[0]!r}"
