@@ -3,6 +3,8 @@ junk refused credit, mistakes caught unless rejected, and a clear refusal for no
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from casecoach.cases.loader import CaseLibrary
@@ -129,3 +131,17 @@ def test_reference_only_question(grader: Grader) -> None:
     assert good.score >= 4.0, good
     assert bad.score <= 1.5, bad
     assert good.criteria and all(c.id.startswith("point-") for c in good.criteria)
+
+
+def test_case_vectors_are_cached_on_disk(tmp_path: Path) -> None:
+    from casecoach.grading.embedded import EmbeddedGrader
+
+    answer = "Randomize whole groups and run the test for 13 weeks."
+    first = EmbeddedGrader(cache_dir=tmp_path)
+    grade = first.grade(task("research-design", answer))
+    files = list(tmp_path.glob("community-insights-*.npz"))
+    assert len(files) == 1
+    second = EmbeddedGrader(cache_dir=tmp_path)  # a new process would start like this
+    assert second.grade(task("research-design", answer)) == grade
+    files[0].write_bytes(b"not a vector file")  # a damaged cache is rebuilt, not trusted
+    assert EmbeddedGrader(cache_dir=tmp_path).grade(task("research-design", answer)) == grade

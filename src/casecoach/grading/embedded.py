@@ -19,10 +19,11 @@ the reference's sentences in place of rubric criteria.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
-from casecoach.cases.schema import Question
+from casecoach.cases.schema import Case, Question
 from casecoach.grading.grade import (
     CannotGrade,
     CriterionResult,
@@ -141,13 +142,34 @@ class EmbeddedGrader:
     name = "embedded"
     version = "0.1.0"
 
-    def __init__(self) -> None:
-        from casecoach.grading.embedder import get_embedder
+    def __init__(self, cache_dir: Path | None = None) -> None:
+        from casecoach.grading.embedder import MODEL_SHA256, get_embedder
 
         self._embedder = get_embedder()
+        self._model_id = MODEL_SHA256
+        self._cache_dir = cache_dir
+        self._known: dict[str, np.ndarray] = {}  # case texts, loaded from the vector cache
+        self._primed: set[int] = set()
 
     def _encode(self, texts: tuple[str, ...] | list[str]) -> np.ndarray:
-        return self._embedder.encode(list(texts))
+        missing = [t for t in texts if t not in self._known]
+        if not missing:
+            return np.stack([self._known[t] for t in texts])
+        if len(missing) == len(texts):
+            return self._embedder.encode(list(texts))
+        fresh = dict(zip(missing, self._embedder.encode(missing), strict=True))
+        return np.stack([self._known[t] if t in self._known else fresh[t] for t in texts])
+
+    def _prime(self, case: Case) -> None:
+        """Load the case's text vectors from the on-disk cache (built on first use)."""
+        if id(case) in self._primed:
+            return
+        from casecoach.grading.vector_cache import load_or_build
+        from casecoach.paths import home_dir
+
+        folder = self._cache_dir or home_dir() / "cache"
+        self._known.update(load_or_build(case, folder, self._model_id, self._embedder.encode))
+        self._primed.add(id(case))
 
     def _units(self, answer: str) -> _Units:
         texts = split_units(answer)
@@ -264,6 +286,8 @@ class EmbeddedGrader:
 
     def grade(self, task: GradingTask) -> Grade:
         task.check()
+        if task.case is not None:
+            self._prime(task.case)
         question = task.question
         units = self._units(task.answer)
         points, flags = points_for(question)
