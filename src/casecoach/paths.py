@@ -38,6 +38,11 @@ def default_database_url() -> str:
     return URL.create("sqlite", database=str(db_path)).render_as_string(hide_password=False)
 
 
+def cache_dir() -> Path:
+    """`<home>/cache`: derived data (model checks, case vectors) that is safe to delete."""
+    return home_dir() / "cache"
+
+
 def user_cases_dir() -> Path:
     """`<home>/cases`, where a user drops their own case files; created so it is easy to find."""
     path = home_dir() / "cases"

@@ -165,9 +165,9 @@ class EmbeddedGrader:
         if id(case) in self._primed:
             return
         from casecoach.grading.vector_cache import load_or_build
-        from casecoach.paths import home_dir
+        from casecoach.paths import cache_dir
 
-        folder = self._cache_dir or home_dir() / "cache"
+        folder = self._cache_dir or cache_dir()
         self._known.update(load_or_build(case, folder, self._model_id, self._embedder.encode))
         self._primed.add(id(case))
 

@@ -47,9 +47,6 @@ GRAPH_PATH = Path(__file__).resolve().parent / "assets" / "minilm-l6-v2.onnx"
 DIMENSION = 384
 MAX_SEQ_LENGTH = 256  # sentence-transformers' max_seq_length (the tokenizer.json says 128)
 DEFAULT_CACHE_ENTRIES = 50_000
-# The same variable as casecoach.paths.HOME_ENV; not imported, since casecoach.paths pulls in
-# SQLAlchemy (~0.2 s) and the embedder must load fast.
-_HOME_ENV = "CASECOACH_HOME"
 _VERIFIED_FILE = "embedding-model-verified.json"
 _SAFETENSORS_DTYPES = {"F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4"}
 # Weights the graph does not use (BERT's pooler; sentence-transformers mean-pools instead).
@@ -85,13 +82,10 @@ def default_model_dir() -> Path:
 
 
 def default_cache_dir() -> Path:
-    """Where the hash verification is remembered: `<CASECOACH_HOME>/cache`, else the user cache."""
-    home = os.environ.get(_HOME_ENV, "").strip()
-    if home:
-        return Path(home).expanduser() / "cache"
-    import platformdirs
+    """Where the hash verification is remembered: casecoach's cache folder."""
+    from casecoach.paths import cache_dir
 
-    return Path(platformdirs.user_cache_dir("casecoach"))
+    return cache_dir()
 
 
 def _file_key(path: Path) -> dict[str, Any]:
@@ -211,7 +205,7 @@ class Embedder:
 
         `cache_dir` is where a successful sha256 check is remembered (keyed by path, size and
         mtime) so later loads skip hashing 90 MB; `verify_cache=False` always hashes.
-        `threads` defaults to min(2, cores): on 2 cores two threads beat one by ~1.5x.
+        `threads` defaults to min(2, cores): on an idle 2-core machine two threads beat one.
         """
         import onnxruntime as ort
         from tokenizers import Tokenizer
@@ -237,6 +231,9 @@ class Embedder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or max(1, min(2, os.cpu_count() or 1))
         options.inter_op_num_threads = 1
+        # Idle worker threads sleep rather than spin: on a 2-core machine that is doing anything
+        # else, spinning made single-sentence encodes ~2x slower than one thread.
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3
         in_memory = self.weights_in_memory
         if in_memory is None:
@@ -258,9 +255,7 @@ class Embedder:
             )
         graph: str | bytes = str(GRAPH_PATH) if in_memory else GRAPH_PATH.read_bytes()
         try:
-            self._session = ort.InferenceSession(
-                graph, options, providers=["CPUExecutionProvider"]
-            )
+            self._session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own Fail/InvalidArgument types
             raise EmbeddingModelCorrupt(
                 f"onnxruntime could not build the embedder from {weights_path}: {exc}"
