@@ -58,6 +58,9 @@ def casecoach_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
     home.mkdir()
     monkeypatch.setenv("CASECOACH_HOME", str(home))
     monkeypatch.delenv("CASECOACH_DATABASE_URL", raising=False)
+    for name in ("CASECOACH_LLM_BASE_URL", "CASECOACH_LLM_MODEL", "CASECOACH_LLM_API_KEY",
+                 "CASECOACH_LLM_TIMEOUT"):  # a developer's LLM must not change the default grader
+        monkeypatch.delenv(name, raising=False)
     yield home
 
 

@@ -8,7 +8,7 @@ import sys
 import typer
 
 from casecoach import __version__
-from casecoach.cli import cases, grade, history, interview
+from casecoach.cli import cases, config, grade, history, interview, llm
 
 app = typer.Typer(
     name="casecoach",
@@ -24,6 +24,8 @@ app.command("grade")(grade.grade)
 app.command("history")(history.history)
 app.command("show")(history.show)
 app.add_typer(cases.app, name="cases")
+app.add_typer(config.app, name="config")
+app.add_typer(llm.app, name="llm")
 
 
 def _version(value: bool) -> None:

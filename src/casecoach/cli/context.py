@@ -43,11 +43,12 @@ def store() -> Store:
         fail(f"cannot open the session store: {exc}")
 
 
-def grader(name: str) -> Grader:
+def grader(name: str | None) -> Grader:
+    """The grader named, or the default one (hybrid with a configured LLM, else embedded)."""
     from casecoach.grading.embedder import EmbeddingModelCorrupt, EmbeddingModelMissing
-    from casecoach.grading.registry import UnknownGrader, get_grader
+    from casecoach.grading.registry import GraderUnavailable, default_grader_name, get_grader
 
     try:
-        return get_grader(name)
-    except (UnknownGrader, EmbeddingModelMissing, EmbeddingModelCorrupt) as exc:
+        return get_grader(name or default_grader_name())
+    except (GraderUnavailable, EmbeddingModelMissing, EmbeddingModelCorrupt) as exc:
         fail(str(exc))

@@ -34,13 +34,17 @@ def grade(
     output: Path | None = typer.Option(None, "--output", "-o",
                                        help="Where to write the JSONL grades (default: stdout)."),
     as_json: bool = typer.Option(False, "--json", help="Print the grade as a JSON row."),
-    grader: str = typer.Option("embedded", "--grader", help="Which grader to use."),
+    grader: str | None = typer.Option(
+        None, "--grader",
+        help="Which grader to use: embedded, hybrid, llm, or a plugin's. Default: hybrid when an "
+             "LLM is configured (`casecoach config`), else embedded."),
 ) -> None:
     """Grade one answer (--case, --question, --answer-file) or a batch (--input, --output).
 
     Batch rows are {"id", "case", "question", "answer"} or {"id", "question_text",
     "reference", "answer"}; each output row is {"id", "score", "level", "criteria",
-    "red_flags", "grader"}, or {"id", "error"} for a row that cannot be graded.
+    "red_flags", "grader"} (plus "model", and "fallback" when an LLM grader fell back to the
+    embedded one), or {"id", "error"} for a row that cannot be graded.
     """
     if input_path is not None:
         if case or question or answer_file or answer is not None:
@@ -55,7 +59,8 @@ def grade(
     _grade_one(case, question, text, as_json, grader)
 
 
-def _grade_one(case_id: str, question_id: str, text: str, as_json: bool, grader: str) -> None:
+def _grade_one(case_id: str, question_id: str, text: str, as_json: bool,
+               grader: str | None) -> None:
     from casecoach.cli import context
     from casecoach.cli.render import console, grade_panel
     from casecoach.grading.grade import CannotGrade
@@ -79,7 +84,7 @@ def _grade_one(case_id: str, question_id: str, text: str, as_json: bool, grader:
         console.print(grade_panel(result, show_follow_up=True))
 
 
-def _grade_batch(input_path: Path, output: Path | None, grader: str) -> None:
+def _grade_batch(input_path: Path, output: Path | None, grader: str | None) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from casecoach.batch import grade_row, read_rows
@@ -98,7 +103,7 @@ def _grade_batch(input_path: Path, output: Path | None, grader: str) -> None:
             out = output.open("w", encoding="utf-8")
         except OSError as exc:
             fail(f"cannot write {output}: {exc.strerror}")
-    graded = errors = 0
+    graded = errors = fell_back = 0
     progress = Progress(
         "[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
         TimeRemainingColumn(), console=err_console, transient=output is None,
@@ -115,11 +120,16 @@ def _grade_batch(input_path: Path, output: Path | None, grader: str) -> None:
                     err_console.print(f"[yellow]{result['error']}[/]", soft_wrap=True)
                 else:
                     graded += 1
+                    if "fallback" in result:
+                        fell_back += 1
                 progress.advance(bar)
     finally:
         if output is not None:
             out.close()
     where = f" to {output}" if output else ""
     err_console.print(f"Graded {graded} answer(s){where}; {errors} row(s) could not be graded.")
+    if fell_back:
+        err_console.print(f"[yellow]{fell_back} of them got the embedded grade: the LLM could not "
+                          "be used (see each row's \"fallback\").[/]", soft_wrap=True)
     if graded == 0 and errors:
         raise typer.Exit(1)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
-from rich import box
-from rich.table import Table
 
 from casecoach.cli import context
 from casecoach.cli.errors import fail
-from casecoach.cli.render import console, grade_panel, question_panel, score_text
+
+if TYPE_CHECKING:  # rich and the models are imported where used, so --help stays fast
+    from casecoach.grading.grade import Grade
 
 
 def history(
@@ -16,6 +18,11 @@ def history(
     case: str | None = typer.Option(None, "--case", help="Only sessions of this case."),
 ) -> None:
     """List past sessions, newest first."""
+    from rich import box
+    from rich.table import Table
+
+    from casecoach.cli.render import console, score_text
+
     sessions = context.store().list_sessions(limit=limit, case_id=case)
     if not sessions:
         console.print("No sessions yet. Start one with [cyan]casecoach interview[/].")
@@ -31,8 +38,13 @@ def history(
 
 def show(
     session_ref: str = typer.Argument(..., metavar="SESSION", help="Session id or prefix."),
+    raw: bool = typer.Option(False, "--raw",
+                             help="Also print what each LLM-backed grade was built on: the "
+                                  "model, the exact prompt and the raw reply."),
 ) -> None:
-    """Print one session: every answer with its grade."""
+    """Print one session: every answer with its grade (--raw: with the LLM prompt and reply)."""
+    from casecoach.cli.render import console, grade_panel, question_panel
+
     store = context.store()
     try:
         view = store.get_session(session_ref)
@@ -53,5 +65,42 @@ def show(
         console.print(attempt.answer, soft_wrap=True, markup=False)
         if attempt.grade is not None:
             console.print(grade_panel(attempt.grade))
+            if raw:
+                _print_audit(attempt.grade)
         else:
             console.print("[dim]Not graded yet: `casecoach resume` grades it.[/]")
+
+
+def _print_audit(grade: Grade) -> None:
+    """The audit trail of one grade, printed verbatim (no markup is interpreted)."""
+    from casecoach.cli.render import console
+
+    audit = grade.audit
+    console.rule(f"Audit · graded by {grade.grader} {grade.grader_version}", style="dim")
+    if audit is None:
+        console.print("No LLM was asked for this grade.", style="dim")
+        return
+    facts = [f"model: {grade.model or audit.model or '?'}"]
+    if audit.base_url:
+        facts.append(f"server: {audit.base_url}")
+    if audit.evidence_score is not None:
+        facts.append(f"embedded evidence score: {audit.evidence_score:.2f}")
+    console.print(" · ".join(facts), markup=False, soft_wrap=True)
+    if audit.fallback:
+        console.print(f"fell back to the embedded grade: {audit.fallback}", markup=False,
+                      soft_wrap=True, style="yellow")
+    for message in audit.prompt:
+        console.rule(f"prompt · {message.role}", style="dim", align="left")
+        console.print(message.content, markup=False, soft_wrap=True, highlight=False)
+    for n, attempt in enumerate(audit.tries, start=1):
+        if attempt.error:
+            console.print(f"try {n}: {attempt.error}", markup=False, soft_wrap=True,
+                          style="yellow")
+            if attempt.reply is not None:
+                console.print(attempt.reply, markup=False, soft_wrap=True, highlight=False,
+                              style="dim")
+    if audit.raw_reply is not None:
+        console.rule("raw reply", style="dim", align="left")
+        console.print(audit.raw_reply, markup=False, soft_wrap=True, highlight=False)
+    for adjustment in audit.adjustments:
+        console.print(f"adjusted: {adjustment}", markup=False, soft_wrap=True, style="dim")

@@ -78,7 +78,10 @@ def interview(
                                     help="Practice mode: ask a follow-up where an answer had a "
                                          "gap."),
     editor: bool = typer.Option(False, "--editor", help="Write each answer in $EDITOR."),
-    grader: str = typer.Option("embedded", "--grader", help="Which grader to use."),
+    grader: str | None = typer.Option(
+        None, "--grader",
+        help="Which grader to use: embedded, hybrid, llm, or a plugin's. Default: hybrid when an "
+             "LLM is configured (`casecoach config`), else embedded."),
 ) -> None:
     """Take a mock interview: the case, then one question at a time, each answer graded.
 
@@ -127,7 +130,10 @@ def resume(
                                              help="Session id or prefix; default: the latest "
                                                   "unfinished one."),
     editor: bool = typer.Option(False, "--editor", help="Write each answer in $EDITOR."),
-    grader: str = typer.Option("embedded", "--grader", help="Which grader to use."),
+    grader: str | None = typer.Option(
+        None, "--grader",
+        help="Which grader to use: embedded, hybrid, llm, or a plugin's. Default: hybrid when an "
+             "LLM is configured (`casecoach config`), else embedded."),
 ) -> None:
     """Continue an interview where it stopped: nothing submitted is asked again."""
     from casecoach.cli import context

@@ -70,6 +70,8 @@ def grade_renderable(grade: Grade, show_follow_up: bool = True) -> Group:
             parts.append(line)
             if r.quote:
                 parts.append(Text(f'      "{_clip(r.quote)}"', style="italic dim"))
+            if r.reason:
+                parts.append(Text(f"      {_clip(r.reason)}", style="dim"))
     if grade.missed:
         parts.append(Text("\nWhat it missed", style="bold red"))
         for r in sorted(grade.missed, key=lambda r: -r.weight):
@@ -85,7 +87,10 @@ def grade_renderable(grade: Grade, show_follow_up: bool = True) -> Group:
             parts.append(Text(f'      "{_clip(flag.quote)}"', style="italic dim"))
     if show_follow_up and grade.follow_up:
         parts.append(Text.assemble(("\nFollow-up: ", "bold cyan"), grade.follow_up))
-    parts.append(Text(f"\ngraded by {grade.grader} {grade.grader_version}", style="dim"))
+    by = f"graded by {grade.grader} {grade.grader_version}"
+    if grade.model:
+        by += f" with {grade.model}"
+    parts.append(Text(f"\n{by}", style="dim"))
     return Group(*parts)  # type: ignore[arg-type]
 
 
