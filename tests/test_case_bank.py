@@ -158,3 +158,18 @@ def test_no_case_text_copies_a_source() -> None:
         for where, text in _case_texts(case):
             copied = [s for s in shingles(text) if fingerprint(s) in prints]
             assert not copied, f"{case.id} {where} copies: {copied[0]!r}"
+
+
+def test_every_ideal_answer_grades_senior() -> None:
+    """The quality gate's first half: each built-in ideal answer earns ≥ 4.5 from its rubric."""
+    from casecoach.grading.protocol import GradingTask
+    from casecoach.grading.registry import get_grader
+
+    grader = get_grader("embedded")
+    low = []
+    for case in LIB:
+        for q in case.questions:
+            grade = grader.grade(GradingTask(question=q, answer=q.ideal_answer, case=case))
+            if grade.score < 4.5:
+                low.append((case.id, q.id, grade.score, [f.id for f in grade.red_flags]))
+    assert not low
