@@ -40,6 +40,8 @@ test: lint
 bench: install
 	$(BIN)/python benchmarks/grading_fidelity.py
 	$(BIN)/python benchmarks/speed.py
+	$(BIN)/python benchmarks/case_bank_gate.py
+	$(BIN)/python benchmarks/web_load.py --candidates 50
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

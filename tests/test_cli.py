@@ -125,6 +125,7 @@ def test_grade_one_answer(tmp_path: Path) -> None:
     [
         (["--question", "nope"], "text", "valid: research-design"),
         ([], "   \n", "empty"),
+        ([], "??? ...", "no words"),
         ([], "x" * 20_001, "limit is 20,000"),
         ([], b"caf\xe9", "not UTF-8"),
     ],

@@ -8,7 +8,7 @@ import sys
 import typer
 
 from casecoach import __version__
-from casecoach.cli import cases, config, grade, history, interview, llm
+from casecoach.cli import cases, config, grade, history, interview, llm, serve
 
 app = typer.Typer(
     name="casecoach",
@@ -23,6 +23,7 @@ app.command("resume")(interview.resume)
 app.command("grade")(grade.grade)
 app.command("history")(history.history)
 app.command("show")(history.show)
+app.command("serve")(serve.serve)
 app.add_typer(cases.app, name="cases")
 app.add_typer(config.app, name="config")
 app.add_typer(llm.app, name="llm")

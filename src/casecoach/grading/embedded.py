@@ -18,6 +18,7 @@ the reference's sentences in place of rubric criteria.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -150,6 +151,9 @@ class EmbeddedGrader:
         self._cache_dir = cache_dir
         self._known: dict[str, np.ndarray] = {}  # case texts, loaded from the vector cache
         self._primed: set[int] = set()
+        # One thread builds a case's vectors while the others wait for them (the web app
+        # grades in a thread pool; without it each first grade would encode the same texts).
+        self._prime_lock = threading.Lock()
 
     def _encode(self, texts: tuple[str, ...] | list[str]) -> np.ndarray:
         missing = [t for t in texts if t not in self._known]
@@ -167,9 +171,13 @@ class EmbeddedGrader:
         from casecoach.grading.vector_cache import load_or_build
         from casecoach.paths import cache_dir
 
-        folder = self._cache_dir or cache_dir()
-        self._known.update(load_or_build(case, folder, self._model_id, self._embedder.encode))
-        self._primed.add(id(case))
+        with self._prime_lock:
+            if id(case) in self._primed:
+                return
+            folder = self._cache_dir or cache_dir()
+            vectors = load_or_build(case, folder, self._model_id, self._embedder.encode)
+            self._known = {**self._known, **vectors}  # readers never see a half-updated dict
+            self._primed.add(id(case))
 
     def _units(self, answer: str) -> _Units:
         texts = split_units(answer)

@@ -39,6 +39,8 @@ class GradingTask:
         """Refuse answers no grader should score."""
         if not self.answer or not self.answer.strip():
             raise CannotGrade("the answer is empty: there is nothing to grade")
+        if not any(ch.isalnum() for ch in self.answer):
+            raise CannotGrade("the answer has no words to grade")
         if len(self.answer) > MAX_ANSWER_CHARS:
             raise CannotGrade(
                 f"the answer is {len(self.answer):,} characters; the limit is {MAX_ANSWER_CHARS:,}"
