@@ -1,0 +1,232 @@
+"""Claim judge: does a sentence state the same claim as a rubric anchor, the opposite, or neither?
+
+Cosine similarity of sentence embeddings cannot tell "randomize whole groups" from "randomize
+individual admins": the words are the same. The judge reads both texts together and returns
+probabilities for ``[entails, contradicts, neutral]`` (`LABELS`). For a red-flag anchor,
+"entails" means the sentence commits the mistake and "contradicts" that it rejects it.
+
+The model is all-MiniLM-L6-v2 (the grader's embedding model) turned into a late cross-encoder
+by ``scripts/train_claim_judge.py`` (docs/claim-judge.md has the data, CV figures and limits):
+
+* ``assets/judge-encoder.onnx``: embeddings + the frozen bottom layers, run on each text
+  alone (anchor as ``[CLS] a [SEP]``, token type 0; sentence as ``[CLS] b [SEP]``, token type
+  1, its ``[CLS]`` dropped). No weights inside: like the embedder's graph, every initializer is
+  external data in the package's ``model.safetensors`` (sha256-checked by the embedder's code).
+  Outputs are cached per text, so rubric anchors are encoded once per process.
+* ``assets/judge-cross.onnx``: the trained top layer(s) over the concatenation, i.e. the token
+  layout of ``[CLS] a [SEP] b [SEP]``; then u, v = the mean token of each side and a small MLP
+  on ``[u, v, |u - v|, u * v]`` gives the 3 logits (float16 weights).
+
+Each text is truncated to 128 tokens, so a pair is at most 255. Importing this module is cheap:
+numpy, onnxruntime and tokenizers are imported when the first `ClaimJudge` is built.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from casecoach.grading.embedder import (
+    TOKENIZER_FILE,
+    WEIGHTS_FILE,
+    EmbeddingModelCorrupt,
+    EmbeddingModelMissing,
+    _map_tensors,
+    _ort_reads_external_folder,
+    _verify,
+    default_cache_dir,
+    default_model_dir,
+)
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+LABELS = ("entails", "contradicts", "neutral")
+ENTAILS, CONTRADICTS, NEUTRAL = range(3)
+ASSETS = Path(__file__).resolve().parent / "assets"
+ENCODER_PATH = ASSETS / "judge-encoder.onnx"
+CROSS_PATH = ASSETS / "judge-cross.onnx"
+HIDDEN = 384
+MAX_SIDE_TOKENS = 128  # per text, as in training; a pair is then at most 255 tokens
+DEFAULT_CACHE_ENTRIES = 4096  # encoded texts kept (~25 tokens x 384 floats = ~40 KB each)
+_ANCHOR, _SENTENCE = 0, 1  # the token type of each side
+
+
+class ClaimJudge:
+    """Probabilities [entails, contradicts, neutral] for (anchor, sentence) pairs.
+
+    Thread-safe: onnxruntime sessions may run concurrently and the text cache is locked.
+    """
+
+    # How weights reach onnxruntime; None picks by onnxruntime version (as the embedder does).
+    weights_in_memory: bool | None = None
+
+    def __init__(
+        self,
+        model_dir: Path | None = None,
+        *,
+        cache_dir: Path | None = None,
+        verify_cache: bool = True,
+        threads: int | None = None,
+        max_cache_entries: int = DEFAULT_CACHE_ENTRIES,
+    ) -> None:
+        """Load the two graphs; the arguments mean what they mean for `Embedder`."""
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        model_dir = Path(model_dir) if model_dir is not None else default_model_dir()
+        weights_path = (model_dir / WEIGHTS_FILE).resolve()
+        tokenizer_path = model_dir / TOKENIZER_FILE
+        for needed in (weights_path, tokenizer_path):
+            if not needed.is_file():
+                raise EmbeddingModelMissing(f"{needed} does not exist")
+        if verify_cache and cache_dir is None:
+            cache_dir = default_cache_dir()
+        _verify(weights_path, cache_dir if verify_cache else None)
+        self.model_dir = model_dir
+
+        tokenizer = Tokenizer.from_file(str(tokenizer_path))
+        tokenizer.no_padding()
+        tokenizer.no_truncation()
+        tokenizer.enable_truncation(max_length=MAX_SIDE_TOKENS)
+        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # to the longest in the batch
+        self._tokenizer = tokenizer
+
+        def options() -> Any:
+            opts = ort.SessionOptions()
+            opts.intra_op_num_threads = threads or max(1, min(2, os.cpu_count() or 1))
+            opts.inter_op_num_threads = 1
+            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            opts.log_severity_level = 3
+            return opts
+
+        providers = ["CPUExecutionProvider"]
+        self._cross = ort.InferenceSession(str(CROSS_PATH), options(), providers=providers)
+        meta = self._cross.get_modelmeta().custom_metadata_map
+        frozen = int(meta.get("frozen_layers", "5"))
+        self.metadata: dict[str, str] = dict(meta)
+
+        enc_options = options()
+        in_memory = self.weights_in_memory
+        if in_memory is None:
+            in_memory = not _ort_reads_external_folder(ort.__version__)
+        self._mapped: Any = None
+        if in_memory:
+            self._mapped, tensors = _map_tensors(weights_path)
+            used = ("embeddings.", *(f"encoder.layer.{i}." for i in range(frozen)))
+            names = [n for n in tensors if n.startswith(used) and n != "embeddings.position_ids"]
+            enc_options.add_external_initializers(
+                names, [ort.OrtValue.ortvalue_from_numpy(tensors[n]) for n in names]
+            )
+        else:
+            enc_options.add_session_config_entry(
+                "session.model_external_initializers_file_folder_path", str(weights_path.parent)
+            )
+        graph: str | bytes = str(ENCODER_PATH) if in_memory else ENCODER_PATH.read_bytes()
+        try:
+            self._encoder = ort.InferenceSession(graph, enc_options, providers=providers)
+        except Exception as exc:  # onnxruntime raises its own Fail/InvalidArgument types
+            raise EmbeddingModelCorrupt(
+                f"onnxruntime could not build the claim judge from {weights_path}: {exc}"
+            ) from exc
+
+        self._max_cache_entries = max_cache_entries
+        self._cache: OrderedDict[tuple[int, str], npt.NDArray[np.float32]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def cache_size(self) -> int:
+        """Number of (side, text) encodings cached."""
+        return len(self._cache)
+
+    def clear_cache(self) -> None:
+        """Forget cached text encodings (e.g. to measure the model itself)."""
+        with self._lock:
+            self._cache.clear()
+
+    def judge(
+        self, pairs: Sequence[tuple[str, str]], batch_size: int = 32
+    ) -> npt.NDArray[np.float32]:
+        """Probabilities, shape (len(pairs), 3), columns `LABELS`; each row sums to 1.
+
+        Each pair is (anchor, sentence): anchor = a rubric phrasing or description.
+        Distinct texts are encoded once (and cached); pairs run sorted by length in batches.
+        """
+        import numpy as np
+
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        pairs = [(str(a), str(b)) for a, b in pairs]
+        out = np.zeros((len(pairs), len(LABELS)), dtype=np.float32)
+        if not pairs:
+            return out
+        states = self._states(
+            {(_ANCHOR, a) for a, _ in pairs} | {(_SENTENCE, b) for _, b in pairs}, batch_size
+        )
+        lengths = [len(states[(_ANCHOR, a)]) + len(states[(_SENTENCE, b)]) for a, b in pairs]
+        order = sorted(range(len(pairs)), key=lengths.__getitem__)
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            width = max(lengths[i] for i in chunk)
+            hidden = np.zeros((len(chunk), width, HIDDEN), dtype=np.float32)
+            mask = np.zeros((len(chunk), width), dtype=np.int64)
+            types = np.zeros((len(chunk), width), dtype=np.int64)
+            for row, i in enumerate(chunk):
+                a = states[(_ANCHOR, pairs[i][0])]
+                b = states[(_SENTENCE, pairs[i][1])]
+                hidden[row, : len(a)] = a
+                hidden[row, len(a) : lengths[i]] = b
+                mask[row, : lengths[i]] = 1
+                types[row, len(a) : lengths[i]] = _SENTENCE
+            feeds = {"hidden": hidden, "attention_mask": mask, "token_type_ids": types}
+            (probs,) = self._cross.run(["probabilities"], feeds)
+            out[chunk] = probs
+        return out
+
+    def _states(
+        self, keys: set[tuple[int, str]], batch_size: int
+    ) -> dict[tuple[int, str], npt.NDArray[np.float32]]:
+        """Frozen-layer hidden states per (side, text), from the cache or the encoder graph."""
+        import numpy as np
+
+        found: dict[tuple[int, str], npt.NDArray[np.float32]] = {}
+        with self._lock:
+            for key in keys:
+                state = self._cache.get(key)
+                if state is not None:
+                    self._cache.move_to_end(key)
+                    found[key] = state
+        todo = sorted((k for k in keys if k not in found), key=lambda k: (len(k[1]), k))
+        fresh: dict[tuple[int, str], npt.NDArray[np.float32]] = {}
+        for start in range(0, len(todo), batch_size):
+            chunk = todo[start : start + batch_size]
+            encodings = self._tokenizer.encode_batch([text for _, text in chunk])
+            ids = np.array([e.ids for e in encodings], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+            types = np.array([[side] * ids.shape[1] for side, _ in chunk], dtype=np.int64)
+            (hidden,) = self._encoder.run(
+                ["hidden"], {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+            )
+            for row, (key, enc) in enumerate(zip(chunk, encodings, strict=True)):
+                n = sum(enc.attention_mask)
+                state = np.ascontiguousarray(hidden[row, key[0] : n], dtype=np.float32)
+                state.flags.writeable = False  # shared with the cache
+                fresh[key] = state
+        found.update(fresh)
+        if fresh:
+            with self._lock:
+                self._cache.update(fresh)
+                while len(self._cache) > self._max_cache_entries:
+                    self._cache.popitem(last=False)
+        return found
+
+
+@functools.lru_cache(maxsize=1)
+def get_judge() -> ClaimJudge:
+    """The process-wide claim judge, built on first use and then shared."""
+    return ClaimJudge()
