@@ -29,7 +29,7 @@ import os
 import struct
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -181,6 +181,98 @@ def _map_tensors(path: Path) -> tuple[Any, dict[str, Any]]:
     return mapped, tensors
 
 
+def checked_model_files(
+    model_dir: Path | None, *, cache_dir: Path | None, verify_cache: bool
+) -> tuple[Path, Path, Path]:
+    """(model folder, weights file, tokenizer file), present and with the pinned sha256.
+
+    `cache_dir` is where a successful check is remembered (keyed by path, size and mtime);
+    `verify_cache=False` always hashes.
+    """
+    model_dir = Path(model_dir) if model_dir is not None else default_model_dir()
+    weights_path = (model_dir / WEIGHTS_FILE).resolve()
+    tokenizer_path = model_dir / TOKENIZER_FILE
+    for needed in (weights_path, tokenizer_path):
+        if not needed.is_file():
+            raise EmbeddingModelMissing(f"{needed} does not exist")
+    if verify_cache and cache_dir is None:
+        cache_dir = default_cache_dir()
+    _verify(weights_path, cache_dir if verify_cache else None)
+    return model_dir, weights_path, tokenizer_path
+
+
+def load_tokenizer(path: Path, max_length: int) -> Any:
+    """The package's tokenizer, truncating at `max_length` and padding to the batch's longest
+    (its tokenizer.json pads and truncates to 128, which sentence-transformers does not)."""
+    from tokenizers import Tokenizer
+
+    tokenizer = Tokenizer.from_file(str(path))
+    tokenizer.no_padding()
+    tokenizer.no_truncation()
+    tokenizer.enable_truncation(max_length=max_length)
+    tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+    return tokenizer
+
+
+def session_options(threads: int | None = None) -> Any:
+    """onnxruntime options for a small CPU model: up to two threads that sleep when idle.
+
+    Spinning threads made single-sentence encodes ~2x slower on a busy 2-core machine.
+    """
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or max(1, min(2, os.cpu_count() or 1))
+    options.inter_op_num_threads = 1
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.log_severity_level = 3
+    return options
+
+
+def weights_session(
+    graph_path: Path,
+    weights_path: Path,
+    options: Any,
+    *,
+    in_memory: bool | None,
+    what: str,
+    keep: Callable[[str], bool] = lambda name: True,
+) -> tuple[Any, Any]:
+    """An onnxruntime session for a graph whose initializers live in `weights_path`.
+
+    Returns the session and the memory map that must outlive it (None when onnxruntime reads
+    the file itself). `in_memory` None picks by onnxruntime version; `keep` selects the
+    tensors the graph uses when they are handed over in memory.
+    """
+    import onnxruntime as ort
+
+    if in_memory is None:
+        in_memory = not _ort_reads_external_folder(ort.__version__)
+    mapped: Any = None
+    if in_memory:
+        # Kept for the session's lifetime, in case onnxruntime uses the buffers in place.
+        mapped, tensors = _map_tensors(weights_path)
+        names = [n for n in tensors if keep(n)]
+        options.add_external_initializers(
+            names, [ort.OrtValue.ortvalue_from_numpy(tensors[n]) for n in names]
+        )
+    else:
+        # onnxruntime reads the graph's byte ranges from model.safetensors itself (~0.1 s
+        # faster than handing it the tensors, which it copies). The graph is passed as bytes
+        # so that the folder named here, not the graph's own, holds the weights.
+        options.add_session_config_entry(
+            "session.model_external_initializers_file_folder_path", str(weights_path.parent)
+        )
+    graph: str | bytes = str(graph_path) if in_memory else graph_path.read_bytes()
+    try:
+        session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # onnxruntime raises its own Fail/InvalidArgument types
+        raise EmbeddingModelCorrupt(
+            f"onnxruntime could not build {what} from {weights_path}: {exc}"
+        ) from exc
+    return session, mapped
+
+
 class Embedder:
     """all-MiniLM-L6-v2 sentence vectors (float32, 384-d, unit length) via onnxruntime.
 
@@ -207,59 +299,14 @@ class Embedder:
         mtime) so later loads skip hashing 90 MB; `verify_cache=False` always hashes.
         `threads` defaults to min(2, cores): on an idle 2-core machine two threads beat one.
         """
-        import onnxruntime as ort
-        from tokenizers import Tokenizer
-
-        model_dir = Path(model_dir) if model_dir is not None else default_model_dir()
-        weights_path = (model_dir / WEIGHTS_FILE).resolve()
-        tokenizer_path = model_dir / TOKENIZER_FILE
-        for needed in (weights_path, tokenizer_path):
-            if not needed.is_file():
-                raise EmbeddingModelMissing(f"{needed} does not exist")
-        if verify_cache and cache_dir is None:
-            cache_dir = default_cache_dir()
-        _verify(weights_path, cache_dir if verify_cache else None)
-        self.model_dir = model_dir
-
-        tokenizer = Tokenizer.from_file(str(tokenizer_path))
-        tokenizer.no_padding()
-        tokenizer.no_truncation()
-        tokenizer.enable_truncation(max_length=MAX_SEQ_LENGTH)
-        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # to the longest in the batch
-        self._tokenizer = tokenizer
-
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or max(1, min(2, os.cpu_count() or 1))
-        options.inter_op_num_threads = 1
-        # Idle worker threads sleep rather than spin: on a 2-core machine that is doing anything
-        # else, spinning made single-sentence encodes ~2x slower than one thread.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        options.log_severity_level = 3
-        in_memory = self.weights_in_memory
-        if in_memory is None:
-            in_memory = not _ort_reads_external_folder(ort.__version__)
-        self._mapped: Any = None
-        if in_memory:
-            # Kept for the session's lifetime, in case onnxruntime uses the buffers in place.
-            self._mapped, tensors = _map_tensors(weights_path)
-            names = list(tensors)
-            options.add_external_initializers(
-                names, [ort.OrtValue.ortvalue_from_numpy(tensors[n]) for n in names]
-            )
-        else:
-            # onnxruntime reads the graph's byte ranges from model.safetensors itself (~0.1 s
-            # faster than handing it the tensors, which it copies). The graph is passed as
-            # bytes so that the folder named here, not the graph's own, holds the weights.
-            options.add_session_config_entry(
-                "session.model_external_initializers_file_folder_path", str(weights_path.parent)
-            )
-        graph: str | bytes = str(GRAPH_PATH) if in_memory else GRAPH_PATH.read_bytes()
-        try:
-            self._session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own Fail/InvalidArgument types
-            raise EmbeddingModelCorrupt(
-                f"onnxruntime could not build the embedder from {weights_path}: {exc}"
-            ) from exc
+        self.model_dir, weights_path, tokenizer_path = checked_model_files(
+            model_dir, cache_dir=cache_dir, verify_cache=verify_cache
+        )
+        self._tokenizer = load_tokenizer(tokenizer_path, MAX_SEQ_LENGTH)
+        self._session, self._mapped = weights_session(
+            GRAPH_PATH, weights_path, session_options(threads),
+            in_memory=self.weights_in_memory, what="the embedder",
+        )
 
         self._max_cache_entries = max_cache_entries
         self._cache: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()

@@ -24,23 +24,17 @@ numpy, onnxruntime and tokenizers are imported when the first `ClaimJudge` is bu
 from __future__ import annotations
 
 import functools
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from casecoach.grading.embedder import (
-    TOKENIZER_FILE,
-    WEIGHTS_FILE,
-    EmbeddingModelCorrupt,
-    EmbeddingModelMissing,
-    _map_tensors,
-    _ort_reads_external_folder,
-    _verify,
-    default_cache_dir,
-    default_model_dir,
+    checked_model_files,
+    load_tokenizer,
+    session_options,
+    weights_session,
 )
 
 if TYPE_CHECKING:
@@ -78,63 +72,26 @@ class ClaimJudge:
     ) -> None:
         """Load the two graphs; the arguments mean what they mean for `Embedder`."""
         import onnxruntime as ort
-        from tokenizers import Tokenizer
 
-        model_dir = Path(model_dir) if model_dir is not None else default_model_dir()
-        weights_path = (model_dir / WEIGHTS_FILE).resolve()
-        tokenizer_path = model_dir / TOKENIZER_FILE
-        for needed in (weights_path, tokenizer_path):
-            if not needed.is_file():
-                raise EmbeddingModelMissing(f"{needed} does not exist")
-        if verify_cache and cache_dir is None:
-            cache_dir = default_cache_dir()
-        _verify(weights_path, cache_dir if verify_cache else None)
-        self.model_dir = model_dir
-
-        tokenizer = Tokenizer.from_file(str(tokenizer_path))
-        tokenizer.no_padding()
-        tokenizer.no_truncation()
-        tokenizer.enable_truncation(max_length=MAX_SIDE_TOKENS)
-        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # to the longest in the batch
-        self._tokenizer = tokenizer
-
-        def options() -> Any:
-            opts = ort.SessionOptions()
-            opts.intra_op_num_threads = threads or max(1, min(2, os.cpu_count() or 1))
-            opts.inter_op_num_threads = 1
-            opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            opts.log_severity_level = 3
-            return opts
+        self.model_dir, weights_path, tokenizer_path = checked_model_files(
+            model_dir, cache_dir=cache_dir, verify_cache=verify_cache
+        )
+        self._tokenizer = load_tokenizer(tokenizer_path, MAX_SIDE_TOKENS)
 
         providers = ["CPUExecutionProvider"]
-        self._cross = ort.InferenceSession(str(CROSS_PATH), options(), providers=providers)
+        self._cross = ort.InferenceSession(
+            str(CROSS_PATH), session_options(threads), providers=providers
+        )
         meta = self._cross.get_modelmeta().custom_metadata_map
         frozen = int(meta.get("frozen_layers", "5"))
         self.metadata: dict[str, str] = dict(meta)
 
-        enc_options = options()
-        in_memory = self.weights_in_memory
-        if in_memory is None:
-            in_memory = not _ort_reads_external_folder(ort.__version__)
-        self._mapped: Any = None
-        if in_memory:
-            self._mapped, tensors = _map_tensors(weights_path)
-            used = ("embeddings.", *(f"encoder.layer.{i}." for i in range(frozen)))
-            names = [n for n in tensors if n.startswith(used) and n != "embeddings.position_ids"]
-            enc_options.add_external_initializers(
-                names, [ort.OrtValue.ortvalue_from_numpy(tensors[n]) for n in names]
-            )
-        else:
-            enc_options.add_session_config_entry(
-                "session.model_external_initializers_file_folder_path", str(weights_path.parent)
-            )
-        graph: str | bytes = str(ENCODER_PATH) if in_memory else ENCODER_PATH.read_bytes()
-        try:
-            self._encoder = ort.InferenceSession(graph, enc_options, providers=providers)
-        except Exception as exc:  # onnxruntime raises its own Fail/InvalidArgument types
-            raise EmbeddingModelCorrupt(
-                f"onnxruntime could not build the claim judge from {weights_path}: {exc}"
-            ) from exc
+        used = ("embeddings.", *(f"encoder.layer.{i}." for i in range(frozen)))
+        self._encoder, self._mapped = weights_session(
+            ENCODER_PATH, weights_path, session_options(threads),
+            in_memory=self.weights_in_memory, what="the claim judge",
+            keep=lambda n: n.startswith(used) and n != "embeddings.position_ids",
+        )
 
         self._max_cache_entries = max_cache_entries
         self._cache: OrderedDict[tuple[int, str], npt.NDArray[np.float32]] = OrderedDict()
