@@ -47,13 +47,15 @@ def case_for_competency(
     rows: Iterable[GradeRow],
     rng: random.Random | None = None,
 ) -> Case | None:
-    """A case with a question on `competency`, preferring those practised least."""
+    """A case with a question on `competency`, the one least practised on it: a fresh case
+    teaches more. Ties go to the first by id, or to a random one when `rng` is given."""
     candidates = [c for c in cases if competency in c.competencies]
     if not candidates:
         return None
     practised: dict[str, int] = defaultdict(int)
     for row in rows:
-        practised[row.case_id] += 1
+        if row.kind == "answer" and row.competency == competency.value:
+            practised[row.case_id] += 1
     fewest = min(practised[c.id] for c in candidates)
     least = sorted((c for c in candidates if practised[c.id] == fewest), key=lambda c: c.id)
-    return (rng or random.Random()).choice(least)
+    return rng.choice(least) if rng is not None else least[0]

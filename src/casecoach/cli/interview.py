@@ -53,7 +53,7 @@ def _weakest(lib: CaseLibrary, store: Store, tag: str | None) -> tuple[Case, lis
     competency = weakest_competency(rows, among={c for case in cases for c in case.competencies})
     if competency is None:
         fail("no graded answers yet: take an interview first, then --weakest can pick for you")
-    chosen = case_for_competency(cases, competency, rows)
+    chosen = case_for_competency(cases, competency, rows, random.Random())
     assert chosen is not None  # the competency was taken from these cases
     console.print(f"Your weakest competency lately: [bold]{competency.label}[/]. "
                   f"Practising it on [cyan]{chosen.id}[/].")

@@ -362,24 +362,15 @@ class Interviews:
         return {c: round(mean(s), 2) for c, s in scores.items()}
 
     def weakest(self, rows: Sequence[GradeRow] | None = None) -> tuple[Competency, Case] | None:
-        """The competency with the lowest mean answer score, and a case to practise it on.
+        """The weakest competency lately and a case to practise it on, as `interview --weakest`
+        picks them (`casecoach.progress`)."""
+        from casecoach.progress import case_for_competency, weakest_competency
 
-        The case is one with a question in that competency, the one least practised on it
-        (fewest graded answers in that competency), then by id: a fresh case teaches more.
-        """
         rows = self.store.all_grades() if rows is None else rows
-        known = {c.value for c in Competency}
-        means = {c: s for c, s in self.answer_means(rows).items() if c in known}
-        if not means:
+        cases = list(self.library)
+        covered = {c for case in cases for c in case.competencies}
+        competency = weakest_competency(rows, among=covered)
+        if competency is None:
             return None
-        name = min(means, key=lambda c: (means[c], c))
-        competency = Competency(name)
-        candidates = [c for c in self.library if competency in c.competencies]
-        if not candidates:
-            return None
-        practised: dict[str, int] = defaultdict(int)
-        for row in rows:
-            if row.kind == "answer" and row.competency == name:
-                practised[row.case_id] += 1
-        case = min(candidates, key=lambda c: (practised[c.id], c.id))
-        return competency, case
+        case = case_for_competency(cases, competency, rows)
+        return (competency, case) if case is not None else None
