@@ -65,6 +65,7 @@ OFF_TOPIC_SIM = 0.42
 OFF_TOPIC_SHARE = 0.4
 OTHER_QUESTION_MARGIN = 0.12
 COPY_SIM = 0.8
+COPY_WORDS_SIM = 0.6
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,9 @@ def derive_key_points(reference: str) -> list[Point]:
                 hint=f"The reference makes this point: {unit}",
             )
         )
+    if not points and reference.strip():  # a one-line reference is one key point
+        text = " ".join(reference.split())
+        points.append(Point("point-1", text, 1.0, (text,), (), f"The reference says: {text}"))
     return points
 
 
@@ -357,7 +361,10 @@ class EmbeddedGrader:
         prompt_words = set(content_words(task.question.prompt))
         answer_words = content_words(answer)
         novel = [w for w in answer_words if w not in prompt_words]
-        if prompt_sim >= COPY_SIM or (answer_words and len(novel) / len(answer_words) < 0.25):
+        # Restated: the question's meaning, and (unless nearly identical) mostly its words. A
+        # short answer may reuse the question's words and still answer it.
+        mostly_its_words = bool(answer_words) and len(novel) / len(answer_words) < 0.25
+        if prompt_sim >= COPY_SIM or (mostly_its_words and prompt_sim >= COPY_WORDS_SIM):
             return 1.0, "The answer restates the question rather than answering it."
         context = [task.question.prompt, task.question.ideal_answer]
         if task.case is not None:
