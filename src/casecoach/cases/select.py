@@ -1,8 +1,7 @@
-"""Finding cases: by tag, by competency, at random."""
+"""Finding cases: by tag and by competency."""
 
 from __future__ import annotations
 
-import random
 from collections.abc import Iterable
 
 from casecoach.cases.schema import Case, Competency
@@ -20,7 +19,3 @@ def filter_cases(
             continue
         out.append(case)
     return out
-
-
-def random_case(cases: list[Case], rng: random.Random | None = None) -> Case:
-    return (rng or random.Random()).choice(cases)

@@ -22,7 +22,6 @@ from collections import OrderedDict, defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from statistics import mean
 from typing import Any
 
 from casecoach.batch import grade_row, read_rows
@@ -354,12 +353,11 @@ class Interviews:
     # -- history -----------------------------------------------------------------------------
 
     def answer_means(self, rows: Sequence[GradeRow] | None = None) -> dict[str, float]:
-        """Mean score per competency over every graded answer (follow-ups excluded)."""
-        scores: dict[str, list[float]] = defaultdict(list)
-        for row in self.store.all_grades() if rows is None else rows:
-            if row.kind == "answer":
-                scores[row.competency].append(row.score)
-        return {c: round(mean(s), 2) for c, s in scores.items()}
+        """Recent mean first-answer score per competency: the figures the weakest is chosen by."""
+        from casecoach.progress import competency_means
+
+        rows = self.store.all_grades() if rows is None else rows
+        return {c.value: s for c, s in competency_means(rows).items()}
 
     def weakest(self, rows: Sequence[GradeRow] | None = None) -> tuple[Competency, Case] | None:
         """The weakest competency lately and a case to practise it on, as `interview --weakest`
