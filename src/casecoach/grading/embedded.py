@@ -12,6 +12,9 @@ How a grade is made:
 5. Gates catch answers that are not answers: term lists, "I don't know", the question restated,
    another topic, or a decent answer to a different question of the same case.
 
+Units that only name terms from several rubric points, or restate the question, earn nothing:
+appending buzzwords or the question's own words to an answer must not raise its grade.
+
 A question with only a reference answer is graded the same way, with key points derived from
 the reference's sentences in place of rubric criteria.
 """
@@ -37,12 +40,14 @@ from casecoach.grading.protocol import GradingTask
 from casecoach.grading.text import (
     DONT_KNOW,
     content_words,
+    list_items,
     list_shape,
     negations,
     normalize,
     split_units,
     stem,
     term_matches,
+    term_run,
     words,
 )
 
@@ -66,6 +71,12 @@ OFF_TOPIC_SHARE = 0.4
 OTHER_QUESTION_MARGIN = 0.12
 COPY_SIM = 0.8
 COPY_WORDS_SIM = 0.6
+REPEAT_SIM = 0.9  # a unit this close to a sentence of the question repeats it
+NOVEL_SHARE = 0.25  # below this share of words not in the question, a text restates it
+# A run of terms naming keywords of this many rubric points is buzzwords: a comma list of two
+# points' terms, or three for a terse phrase ("Pre-checks: SRM, covariate balance" is one).
+BUZZ_POINTS = {"list": 2, "run": 3}
+BUZZ_ITEM_SHARE = 0.5  # ... and, for a list, when at least this share of its items are terms
 
 
 @dataclass(frozen=True)
@@ -97,6 +108,7 @@ class _Units:
     word_sets: list[set[str]] = field(default_factory=list)
     stem_sets: list[set[str]] = field(default_factory=list)
     lowered: list[str] = field(default_factory=list)
+    void: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # earn nothing
 
 
 def _ramp(sim: float) -> float:
@@ -209,6 +221,7 @@ class EmbeddedGrader:
             for i in range(len(units.texts)):
                 hits = self._keyword_hits(units, i, point.keywords)
                 evidence[i] += KEYWORD_BONUS * min(hits, 3)
+        evidence[units.void] = 0.0
         return evidence
 
     @staticmethod
@@ -260,6 +273,7 @@ class EmbeddedGrader:
         if not ideal_units:
             return 0.0, np.zeros(len(units.texts))
         sims = self._encode(ideal_units) @ units.vectors.T
+        sims[:, units.void] = 0.0
         coverage = float(np.mean([_ramp(float(s)) for s in sims.max(axis=1)]))
         return coverage, sims.max(axis=0)
 
@@ -291,6 +305,46 @@ class EmbeddedGrader:
                 break
         return hits
 
+    def _restated(self, units: _Units, question: Question) -> np.ndarray:
+        """Units that repeat the question: nearly its sentence, and mostly its words.
+
+        Looser than the whole-answer gate: a story answer rightly retells the question's
+        numbers in its own sentences, and those keep their credit.
+        """
+        prompt_texts = [question.prompt, *split_units(question.prompt)]
+        sims = (units.vectors @ self._encode(prompt_texts).T).max(axis=1)
+        prompt_words = set(content_words(question.prompt))
+        out = np.zeros(len(units.texts), dtype=bool)
+        for i, text in enumerate(units.texts):
+            unit_words = content_words(text)
+            novel = sum(w not in prompt_words for w in unit_words) / max(1, len(unit_words))
+            out[i] = sims[i] >= REPEAT_SIM and novel < NOVEL_SHARE
+        return out
+
+    def _buzzwords(self, units: _Units, points: list[Point]) -> np.ndarray:
+        """Units that list terms of several rubric points without saying anything about them.
+
+        Naming "CUPED, guardrails, novelty effect" is not making those points. A list about one
+        point ("guardrails: spam reports, leaves, opt-outs"), or one whose items are mostly the
+        case's own specifics rather than rubric terms, is content and keeps its credit.
+        """
+        keywords = [k for p in points for k in p.keywords]
+        out = np.zeros(len(units.texts), dtype=bool)
+        for i, text in enumerate(units.texts):
+            shape = term_run(text)
+            if shape is None:
+                continue
+            named = sum(1 for p in points if self._keyword_hits(units, i, p.keywords))
+            if named < BUZZ_POINTS[shape]:
+                continue
+            if shape == "list":
+                items = list_items(text)
+                terms = sum(1 for item in items if _names_any(item, keywords))
+                out[i] = terms >= BUZZ_ITEM_SHARE * len(items)
+            else:
+                out[i] = True
+        return out
+
     def _question_fit(self, units: _Units, question: Question) -> float:
         points, _ = points_for(question)
         coverage, _, _ = self._coverage(units, points)
@@ -305,6 +359,7 @@ class EmbeddedGrader:
         points, flags = points_for(question)
         if not points:
             raise CannotGrade("the question has no rubric and its reference answer is too short")
+        units.void = self._restated(units, question) | self._buzzwords(units, points)
 
         rubric_coverage, results, right = self._coverage(units, points)
         if question.rubric is not None:
@@ -354,7 +409,13 @@ class EmbeddedGrader:
         n_words = len(words(answer))
         if DONT_KNOW.search(normalize(answer)) and n_words < 80:
             return 1.0, "The answer does not attempt the question."
-        answer_vec = units.vectors.mean(axis=0)
+        keep = ~units.void
+        if not keep.any():
+            return 1.0, "The answer restates the question or lists terms; say what you would do."
+        # The gates read what is left once restated and buzzword units are set aside, so
+        # appending the question or a list of terms cannot carry a non-answer past them.
+        answer = " ".join(t for t, k in zip(units.texts, keep, strict=True) if k)
+        answer_vec = units.vectors[keep].mean(axis=0)
         answer_vec = answer_vec / (np.linalg.norm(answer_vec) or 1.0)
         prompt_vec = self._encode([task.question.prompt])[0]
         prompt_sim = float(answer_vec @ prompt_vec)
@@ -363,7 +424,7 @@ class EmbeddedGrader:
         novel = [w for w in answer_words if w not in prompt_words]
         # Restated: the question's meaning, and (unless nearly identical) mostly its words. A
         # short answer may reuse the question's words and still answer it.
-        mostly_its_words = bool(answer_words) and len(novel) / len(answer_words) < 0.25
+        mostly_its_words = bool(answer_words) and len(novel) / len(answer_words) < NOVEL_SHARE
         if prompt_sim >= COPY_SIM or (mostly_its_words and prompt_sim >= COPY_WORDS_SIM):
             return 1.0, "The answer restates the question rather than answering it."
         context = [task.question.prompt, task.question.ideal_answer]
@@ -378,6 +439,13 @@ class EmbeddedGrader:
             if best_other > fit + OTHER_QUESTION_MARGIN:
                 return 1.25, "The answer addresses a different question of this case."
         return None, ""
+
+
+def _names_any(text: str, keywords: list[str]) -> bool:
+    ws = set(words(text))
+    stems = {stem(w) for w in ws}
+    lowered = normalize(text).lower()
+    return any(term_matches(k, ws, stems, lowered) for k in keywords)
 
 
 def _vocabulary_share(answer: str, task: GradingTask) -> float:

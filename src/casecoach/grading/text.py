@@ -41,12 +41,14 @@ DONT_KNOW = re.compile(
 )
 
 _BULLET = re.compile(r"^\s*(?:[-*•·▪‣◦]|\d{1,2}[.)]|\(?[a-z]\)|#+)\s+", re.MULTILINE)
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Za-z0-9])")
 _ABBREVIATION_END = re.compile(r"\b(?:e\.g|i\.e|vs|etc|approx|cf|incl|esp|ca|mr|dr|no)\.$", re.I)
 _WORD = re.compile(r"[a-z0-9][a-z0-9'’%/.+-]*[a-z0-9%]|[a-z0-9]", re.IGNORECASE)
 _CLAUSE_SPLIT = re.compile(r";\s+|\s+[-–—]\s+|,\s+(?=(?:and|but|so|then|which|while|because)\b)")
 
 MAX_UNIT_WORDS = 45
+WRAPPED_SHARE = 0.75  # a line this share of its paragraph's typical length may be wrapped
+MIN_WRAP_WIDTH = 30  # paragraphs of shorter lines are lists, not wrapped prose
 
 
 def normalize(text: str) -> str:
@@ -98,14 +100,14 @@ def _split_long(unit: str) -> list[str]:
 def split_units(text: str) -> tuple[str, ...]:
     """Cut an answer into units: sentences, bullet items and clauses of very long sentences.
 
-    Line breaks end a unit only where a new bullet or paragraph starts, so prose wrapped at
-    80 columns and the same prose on one line give the same units.
+    Line breaks end a unit only where a new bullet or paragraph starts, or after a sentence or
+    a short line, so prose wrapped at any width and the same prose on one line give the same
+    units. Sentences end at . ! ? whatever the next word's case, so an all-lowercase answer
+    is cut the same way as its capitalised twin.
     """
     text = normalize(text).replace("\r\n", "\n")
     text = _BULLET.sub("\n\n", text)
-    # A line that ends a sentence, or a line followed by one starting with a capital, ends a
-    # unit; other single line breaks are wrapping.
-    text = re.sub(r"(?<=[.!?:;])[ \t]*\n(?=\s*\S)|\n(?=[ \t]*[A-Z])", "\n\n", text)
+    text = "\n\n".join(_unwrap(block) for block in re.split(r"\n[ \t]*\n", text))
     units: list[str] = []
     heading = ""
     for block in re.split(r"\n\s*\n", text):
@@ -124,6 +126,36 @@ def split_units(text: str) -> tuple[str, ...]:
     if heading:
         units.append(heading)
     return tuple(units)
+
+
+def _unwrap(block: str) -> str:
+    """Join the lines of a wrapped paragraph; keep the breaks its writer meant.
+
+    A line ending a sentence ends a unit. A line ending in "and", a comma or a hyphen, or one
+    followed by a lowercase word, was wrapped. Otherwise a line about as long as the paragraph's
+    typical line was wrapped, and a short one (a heading, an unmarked list item) was not.
+    """
+    lines = [line.strip() for line in block.split("\n")]
+    lines = [line for line in lines if line]
+    if len(lines) < 2:
+        return " ".join(lines)
+    lengths = sorted(len(line) for line in lines[:-1])
+    typical = lengths[len(lengths) // 2]
+    out = lines[0]
+    for previous, line in zip(lines, lines[1:], strict=False):
+        last_word = previous.rsplit(None, 1)[-1].lower()
+        if previous.endswith((".", "!", "?")):
+            wrapped = False  # on one line too, a sentence ends here
+        else:
+            wrapped = (
+                last_word in STOPWORDS  # "... in the" goes on
+                or previous.endswith((",", "-", "–", "(", "/"))
+                or line[0].islower()
+                or line[0] in "([{%+-–"
+                or (typical >= MIN_WRAP_WIDTH and len(previous) >= WRAPPED_SHARE * typical)
+            )
+        out += (" " if wrapped else "\n\n") + line
+    return out
 
 
 def _sentences(block: str) -> list[str]:
@@ -165,6 +197,39 @@ def list_shape(text: str) -> ListShape:
     items = [i for i in re.split(r"[,;\n/]|\s+-\s+", normalize(text)) if i.strip()]
     mean_words = sum(len(i.split()) for i in items) / len(items)
     return ListShape(stop, len(items), mean_words)
+
+
+_ITEM_SPLIT = re.compile(r"[,;/+&]|\s+(?:and|or|-)\s+|:\s+", re.IGNORECASE)
+
+
+def list_items(unit: str) -> list[str]:
+    """The items of a unit read as a list: split at commas, "and", "or", slashes, colons."""
+    return [i.strip(" .") for i in _ITEM_SPLIT.split(normalize(unit)) if i.strip(" .")]
+
+
+def term_run(unit: str) -> str | None:
+    """Is this unit a run of terms rather than a statement, and of which shape?
+
+    "list": comma-separated items of a word or three ("Key concepts: CUPED, novelty,
+    guardrails, power."; "I'd also consider CUPED, SRM checks, novelty and guardrails").
+    "run": terms strung together with few function words ("randomization CUPED power
+    guardrails"). A statement has verbs and function words between its terms. None otherwise.
+    """
+    tokens = words(unit)
+    if len(tokens) < 4:
+        return None
+    items = list_items(unit)
+    if len(items) >= 4:
+        short = sum(1 for i in items if len(i.split()) <= 3)
+        mean_words = sum(len(i.split()) for i in items) / len(items)
+        if short / len(items) >= 0.7 and mean_words <= 3.0:
+            return "list"
+    stop = sum(1 for t in tokens if t in STOPWORDS) / len(tokens)
+    # Function words are a quarter or more of most English statements; numbers make a terse
+    # specification ("CTR 4.0% to 3.1%, fatigue") legitimate with fewer.
+    if any(ch.isdigit() for ch in unit):
+        return "run" if len(tokens) >= 8 and stop <= 0.15 else None
+    return "run" if stop <= 0.25 else None
 
 
 def term_matches(term: str, text_words: set[str], text_stems: set[str], text: str) -> bool:
