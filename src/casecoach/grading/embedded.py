@@ -109,6 +109,17 @@ class _Units:
     stem_sets: list[set[str]] = field(default_factory=list)
     lowered: list[str] = field(default_factory=list)
     void: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # earn nothing
+    _matches: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def matches(self, keyword: str) -> np.ndarray:
+        """Per unit, whether it uses the keyword; computed once per answer and keyword (the
+        other-question gate reads every question's keywords)."""
+        found = self._matches.get(keyword)
+        if found is None:
+            rows = zip(self.word_sets, self.stem_sets, self.lowered, strict=True)
+            found = np.array([term_matches(keyword, *row) for row in rows], dtype=bool)
+            self._matches[keyword] = found
+        return found
 
 
 def _ramp(sim: float) -> float:
@@ -208,19 +219,14 @@ class EmbeddedGrader:
         return units
 
     def _keyword_hits(self, units: _Units, i: int, keywords: tuple[str, ...]) -> int:
-        return sum(
-            1
-            for k in keywords
-            if term_matches(k, units.word_sets[i], units.stem_sets[i], units.lowered[i])
-        )
+        return sum(bool(units.matches(k)[i]) for k in keywords)
 
     def _evidence(self, units: _Units, point: Point) -> np.ndarray:
         """Per unit, how strongly it makes the point: similarity plus a keyword bonus."""
         evidence = (units.vectors @ self._encode(point.phrasings).T).max(axis=1)
         if point.keywords:
-            for i in range(len(units.texts)):
-                hits = self._keyword_hits(units, i, point.keywords)
-                evidence[i] += KEYWORD_BONUS * min(hits, 3)
+            hits = np.sum([units.matches(k) for k in point.keywords], axis=0)
+            evidence += KEYWORD_BONUS * np.minimum(hits, 3)
         evidence[units.void] = 0.0
         return evidence
 

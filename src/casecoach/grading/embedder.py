@@ -45,6 +45,9 @@ WEIGHTS_FILE = "model.safetensors"
 TOKENIZER_FILE = "tokenizer.json"
 GRAPH_PATH = Path(__file__).resolve().parent / "assets" / "minilm-l6-v2.onnx"
 DIMENSION = 384
+# Texts run sorted by length in batches this big: small enough that a batch pads little, big
+# enough to amortise a run's overhead (an answer's 20 sentences: 8 took ~30% less than 32).
+DEFAULT_BATCH_SIZE = 8
 MAX_SEQ_LENGTH = 256  # sentence-transformers' max_seq_length (the tokenizer.json says 128)
 DEFAULT_CACHE_ENTRIES = 50_000
 _VERIFIED_FILE = "embedding-model-verified.json"
@@ -326,7 +329,9 @@ class Embedder:
         with self._lock:
             self._cache.clear()
 
-    def encode(self, texts: Sequence[str], batch_size: int = 32) -> npt.NDArray[np.float32]:
+    def encode(
+        self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE
+    ) -> npt.NDArray[np.float32]:
         """Vectors for `texts`, shape (len(texts), 384), float32, rows of unit length.
 
         Texts already cached are not run again. The rest are deduplicated, sorted by length

@@ -69,6 +69,7 @@ _SUFFIXES = ("izations", "ization", "isations", "isation", "ations", "ation", "i
              "ized", "ised", "izes", "ises", "ize", "ise", "ies", "ied", "ed", "es", "s", "ly")
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A light suffix stripper: enough to match randomize/randomized/randomization."""
     w = word.lower()
@@ -232,14 +233,24 @@ def term_run(unit: str) -> str | None:
     return "run" if stop <= 0.25 else None
 
 
-def term_matches(term: str, text_words: set[str], text_stems: set[str], text: str) -> bool:
-    """Does a rubric keyword occur? `term*` matches any ending; phrases match as substrings."""
+@lru_cache(maxsize=8192)
+def _term(term: str) -> tuple[str, re.Pattern[str] | None, str]:
+    """A keyword compiled once: (kind, phrase pattern, word or prefix or stem)."""
     term = term.lower().strip()
     if " " in term or "-" in term or "/" in term:
         pattern = re.escape(term.rstrip("*")).replace(r"\ ", r"[\s-]+").replace(r"\-", r"[\s-]?")
         suffix = r"\w*" if term.endswith("*") else r"\b"
-        return re.search(r"\b" + pattern + suffix, text) is not None
+        return "phrase", re.compile(r"\b" + pattern + suffix), term
     if term.endswith("*"):
-        prefix = term[:-1]
-        return any(w.startswith(prefix) for w in text_words)
-    return term in text_words or stem(term) in text_stems
+        return "prefix", None, term[:-1]
+    return "word", None, term
+
+
+def term_matches(term: str, text_words: set[str], text_stems: set[str], text: str) -> bool:
+    """Does a rubric keyword occur? `term*` matches any ending; phrases match as substrings."""
+    kind, pattern, value = _term(term)
+    if pattern is not None:
+        return pattern.search(text) is not None
+    if kind == "prefix":
+        return any(w.startswith(value) for w in text_words)
+    return value in text_words or stem(value) in text_stems
