@@ -173,3 +173,25 @@ def test_every_ideal_answer_grades_senior() -> None:
             if grade.score < 4.5:
                 low.append((case.id, q.id, grade.score, [f.id for f in grade.red_flags]))
     assert not low
+
+
+def test_every_generic_answer_grades_weak() -> None:
+    """The quality gate's second half, for generic answers: a vague answer that could be
+    about any product grades ≤ 2.5 on every built-in question (tests/data/weak_answers.yaml,
+    written without looking at the grader). The typical-mistake half is not met yet; it is
+    measured by benchmarks/case_bank_gate.py."""
+    import yaml
+
+    from casecoach.grading.protocol import GradingTask
+    from casecoach.grading.registry import get_grader
+
+    weak = yaml.safe_load((Path(__file__).parent / "data" / "weak_answers.yaml").read_text())
+    grader = get_grader("embedded")
+    high = []
+    for case in LIB:
+        for q in case.questions:
+            answer = weak[case.id][q.id]["generic"]
+            grade = grader.grade(GradingTask(question=q, answer=answer, case=case))
+            if grade.score > 2.5:
+                high.append((case.id, q.id, grade.score))
+    assert not high

@@ -82,6 +82,17 @@ def test_rejecting_the_mistake_is_not_a_red_flag(grader: Grader) -> None:
     assert "adopter-comparison" not in flagged
 
 
+def test_an_answer_without_the_cases_numbers_is_at_most_weak(grader: Grader) -> None:
+    vague = ("I'd randomize groups rather than admins so co-admins share an arm, analyze by "
+             "assignment because adoption is opt-in, run long enough to see retention, check "
+             "that the arms are balanced and pre-register the metrics and the decision rule.")
+    grade = grader.grade(task("research-design", vague))
+    assert grade.score <= 2.5 and any("numbers" in n for n in grade.notes), grade
+    specific = vague.replace("run long enough", "run the full 13 weeks, 80,000 groups per arm,")
+    grade = grader.grade(task("research-design", specific))
+    assert not any("numbers" in n for n in grade.notes), grade
+
+
 def test_not_answers_get_no_credit(grader: Grader) -> None:
     cases = {
         "term list": "RCT, A/B test, cluster randomization, ITT, CUPED, power, MDE, SRM, "
@@ -131,6 +142,38 @@ def test_reference_only_question(grader: Grader) -> None:
     assert good.score >= 4.0, good
     assert bad.score <= 1.5, bad
     assert good.criteria and all(c.id.startswith("point-") for c in good.criteria)
+
+
+SHORT_QUESTION = "What does a hash table use to find the slot for a key?"
+SHORT_REFERENCE = "A hash function maps the key to an index in the underlying array."
+
+
+@pytest.mark.parametrize(
+    ("answer", "low", "high"),
+    [
+        ("It runs the key through a hash function, which gives the array position of the value.",
+         3.5, 5.0),
+        ("I'm not sure I follow, but I think it hashes the key to get an index into the array.",
+         3.0, 5.0),
+        ("It scans the stored keys one by one from the start until it finds a match.", 1.0, 2.5),
+    ],
+)
+def test_short_reference_answers(grader: Grader, answer: str, low: float, high: float) -> None:
+    """One-line references: right answers in other words score well, a hedge that still
+    answers is not "does not attempt", a wrong mechanism scores low."""
+    grade = grader.grade(GradingTask.reference_only(SHORT_QUESTION, SHORT_REFERENCE, answer))
+    assert low <= grade.score <= high, grade
+
+
+def test_a_definition_is_not_a_restated_question(grader: Grader) -> None:
+    grade = grader.grade(GradingTask.reference_only(
+        "What is a queue?",
+        "A first-in, first-out collection: items leave in the order they arrived.",
+        "a queue is a list where the first element added is the first one taken out.",
+    ))
+    # Not gated as a restatement. (It scores low all the same: "first element added is the
+    # first taken out" shares few words with "first-in, first-out"; see docs/grading.md.)
+    assert grade.notes == [] and grade.score > 1.5, grade
 
 
 def test_case_vectors_are_cached_on_disk(tmp_path: Path) -> None:

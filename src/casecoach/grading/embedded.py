@@ -40,6 +40,7 @@ from casecoach.grading.protocol import GradingTask
 from casecoach.grading.text import (
     DONT_KNOW,
     content_words,
+    keyword_share,
     list_items,
     list_shape,
     negations,
@@ -63,11 +64,14 @@ MET = 0.7  # credit from which a criterion counts as met
 PARTLY = 0.3
 RED_FLAG_SIM = 0.66
 RED_FLAG_MARGIN = 0.03
+GENERIC_CAP = 2.5  # at most "weak" for a case answer that uses none of the case's numbers
+SHORT_REFERENCE_POINTS = 2  # a reference this short is graded with whole-answer evidence too
 RUBRIC_SHARE = 0.65  # the rest of coverage comes from the ideal answer's sentences
 # Off topic: the answer as a whole is far from the question, case and ideal answer, and
 # most of its words appear nowhere in them.
 OFF_TOPIC_SIM = 0.42
 OFF_TOPIC_SHARE = 0.4
+OFF_TOPIC_MIN_WORDS = 8  # content words an answer needs before it can be judged off-topic
 OTHER_QUESTION_MARGIN = 0.12
 COPY_SIM = 0.8
 COPY_WORDS_SIM = 0.6
@@ -76,6 +80,7 @@ NOVEL_SHARE = 0.25  # below this share of words not in the question, a text rest
 # A run of terms naming keywords of this many rubric points is buzzwords: a comma list of two
 # points' terms, or three for a terse phrase ("Pre-checks: SRM, covariate balance" is one).
 BUZZ_POINTS = {"list": 2, "run": 3}
+BUZZ_WORD_SHARE = 0.5  # ... or when half of a unit's words are rubric keywords
 BUZZ_ITEM_SHARE = 0.5  # ... and, for a list, when at least this share of its items are terms
 
 
@@ -311,6 +316,24 @@ class EmbeddedGrader:
                 break
         return hits
 
+    def _short_reference_coverage(self, task: GradingTask, point_coverage: float) -> float:
+        """Coverage of a one- or two-sentence reference, from three kinds of evidence.
+
+        With one key point, point coverage is a single similarity. It is averaged with the
+        whole answer's similarity to the reference (on the same ramp) and the share of the
+        reference's own words that the answer uses, leaving out words the question already
+        gives away ("question demoting", after Sultan et al. 2016).
+        """
+        reference = task.question.ideal_answer
+        answer_vec, reference_vec = self._encode([task.answer, reference])
+        similarity = _ramp(float(answer_vec @ reference_vec))
+        asked = {stem(w) for w in content_words(task.question.prompt)}
+        key_words = {stem(w) for w in content_words(reference)}
+        key_words = (key_words - asked) or key_words
+        used = {stem(w) for w in content_words(task.answer)}
+        recall = len(key_words & used) / len(key_words) if key_words else 0.0
+        return (point_coverage + similarity + recall) / 3
+
     def _restated(self, units: _Units, question: Question) -> np.ndarray:
         """Units that repeat the question: nearly its sentence, and mostly its words.
 
@@ -337,10 +360,13 @@ class EmbeddedGrader:
         keywords = [k for p in points for k in p.keywords]
         out = np.zeros(len(units.texts), dtype=bool)
         for i, text in enumerate(units.texts):
+            named = sum(1 for p in points if self._keyword_hits(units, i, p.keywords))
+            if named >= BUZZ_POINTS["run"] and keyword_share(text, keywords) >= BUZZ_WORD_SHARE:
+                out[i] = True  # rubric terms strung together, whatever the punctuation
+                continue
             shape = term_run(text)
             if shape is None:
                 continue
-            named = sum(1 for p in points if self._keyword_hits(units, i, p.keywords))
             if named < BUZZ_POINTS[shape]:
                 continue
             if shape == "list":
@@ -372,6 +398,8 @@ class EmbeddedGrader:
             ideal_coverage, ideal_right = self._ideal_coverage(units, question.ideal_answer)
             right = np.maximum(right, ideal_right)
             coverage = RUBRIC_SHARE * rubric_coverage + (1 - RUBRIC_SHARE) * ideal_coverage
+        elif len(points) <= SHORT_REFERENCE_POINTS:
+            coverage = self._short_reference_coverage(task, rubric_coverage)
         else:
             coverage = rubric_coverage
         score = 1.0 + 4.0 * min(1.0, coverage / FULL_COVERAGE)
@@ -391,6 +419,12 @@ class EmbeddedGrader:
         if cap is not None:  # said even when the score is already low: it is the reason
             score = min(score, cap)
             notes.append(reason)
+        elif _ignores_the_numbers(task, units) and score > GENERIC_CAP:
+            score = GENERIC_CAP
+            notes.append(
+                "The answer could be about any product: it uses none of the case's numbers. "
+                "A strong answer works with the baselines, sizes and costs the case gives."
+            )
 
         score = float(min(5.0, max(1.0, score)))
         return Grade(
@@ -412,8 +446,10 @@ class EmbeddedGrader:
         shape = list_shape(answer)
         if shape.is_term_list:
             return 1.0, "A list of terms is not an answer: say what you would do and why."
-        n_words = len(words(answer))
-        if DONT_KNOW.search(normalize(answer)) and n_words < 80:
+        # "Not sure I follow, but it hashes the key..." hedges and still answers: the gate
+        # is for a short hedge that makes none of the points.
+        hedged = DONT_KNOW.search(normalize(answer)) is not None
+        if hedged and len(words(answer)) < 80 and fit < PARTLY:
             return 1.0, "The answer does not attempt the question."
         keep = ~units.void
         if not keep.any():
@@ -430,14 +466,24 @@ class EmbeddedGrader:
         novel = [w for w in answer_words if w not in prompt_words]
         # Restated: the question's meaning, and (unless nearly identical) mostly its words. A
         # short answer may reuse the question's words and still answer it.
-        mostly_its_words = bool(answer_words) and len(novel) / len(answer_words) < NOVEL_SHARE
-        if prompt_sim >= COPY_SIM or (mostly_its_words and prompt_sim >= COPY_WORDS_SIM):
+        # "A variable is a location that stores a value" is close to "What is a variable?" in
+        # meaning and still answers it: a restatement also adds few words of its own.
+        novel_share = len(novel) / len(answer_words) if answer_words else 0.0
+        if (prompt_sim >= COPY_SIM and novel_share < 2 * NOVEL_SHARE) or (
+            prompt_sim >= COPY_WORDS_SIM and novel_share < NOVEL_SHARE
+        ):
             return 1.0, "The answer restates the question rather than answering it."
         context = [task.question.prompt, task.question.ideal_answer]
         if task.case is not None:
             context.append(task.case.scenario)
         topic_sim = float(np.max(self._encode(context) @ answer_vec))
-        if topic_sim < OFF_TOPIC_SIM and _vocabulary_share(answer, task) < OFF_TOPIC_SHARE:
+        # The topic of a few words cannot be told from embeddings ("Refining." may well be
+        # right); short answers are judged by their coverage alone.
+        if (
+            len(answer_words) >= OFF_TOPIC_MIN_WORDS
+            and topic_sim < OFF_TOPIC_SIM
+            and _vocabulary_share(answer, task) < OFF_TOPIC_SHARE
+        ):
             return 1.0, "The answer is about something other than this case."
         if task.case is not None:
             others = [q for q in task.case.questions if q.id != task.question.id]
@@ -445,6 +491,19 @@ class EmbeddedGrader:
             if best_other > fit + OTHER_QUESTION_MARGIN:
                 return 1.25, "The answer addresses a different question of this case."
         return None, ""
+
+
+def _ignores_the_numbers(task: GradingTask, units: _Units) -> bool:
+    """A case answer with no number at all, when the case gives numbers to work with.
+
+    The scale's top grades ask for specific answers, and every case states its baselines,
+    sizes and costs so that answers can be. An answer without one number has not used them.
+    Numbers in units that earn nothing (a pasted keyword list, the question) do not count.
+    """
+    if task.case is None or not any(ch.isdigit() for ch in task.case.scenario):
+        return False
+    said = (t for t, void in zip(units.texts, units.void, strict=True) if not void)
+    return not any(ch.isdigit() for text in said for ch in text)
 
 
 def _names_any(text: str, keywords: list[str]) -> bool:

@@ -35,7 +35,7 @@ NEGATION_CUES = re.compile(
 
 DONT_KNOW = re.compile(
     r"\b(not sure|no idea|don'?t know|do not know|haven'?t (?:worked|done|had)|"
-    r"can we (?:skip|move)|could we (?:maybe )?(?:skip|move)|move on|pass on this|"
+    r"can we (?:skip|move)|could we (?:maybe )?(?:skip|move)|let'?s move on|pass on this|"
     r"not familiar|never (?:done|worked))\b",
     re.IGNORECASE,
 )
@@ -244,6 +244,31 @@ def _term(term: str) -> tuple[str, re.Pattern[str] | None, str]:
     if term.endswith("*"):
         return "prefix", None, term[:-1]
     return "word", None, term
+
+
+def keyword_share(unit: str, keywords: list[str]) -> float:
+    """Share of a unit's words that belong to the rubric keywords it uses.
+
+    A statement uses a keyword or two among its own words; a pasted run of rubric terms
+    ("can't rule out goal headline a third more…") is mostly keywords.
+    """
+    tokens = words(unit)
+    if not tokens:
+        return 0.0
+    token_set = set(tokens)
+    stems = {stem(t) for t in tokens}
+    lowered = normalize(unit).lower()
+    covered: set[str] = set()
+    for keyword in keywords:
+        if not term_matches(keyword, token_set, stems, lowered):
+            continue
+        kind, _, value = _term(keyword)
+        parts = words(value.rstrip("*")) if kind == "phrase" else [value]
+        for t in token_set:
+            if any(t == p or stem(t) == stem(p) or (kind == "prefix" and t.startswith(p))
+                   for p in parts):
+                covered.add(t)
+    return sum(t in covered for t in tokens) / len(tokens)
 
 
 def term_matches(term: str, text_words: set[str], text_stems: set[str], text: str) -> bool:
