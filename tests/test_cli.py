@@ -207,6 +207,17 @@ def test_interview_end_of_input_saves_and_resume_continues() -> None:
     assert code == 1 and "no unfinished session" in out
 
 
+def test_a_skipped_follow_up_is_not_asked_again_on_resume() -> None:
+    """Skip a follow-up, then stop: resume goes on to the next question, not the follow-up."""
+    code, out = run("interview", "--case", "community-insights",
+                    "--focus", "research-design,storytelling",
+                    input=script("I would run an A/B test.") + "/skip\n.\n")
+    assert code == 0 and "Follow-up" in out and "casecoach resume" in out, out
+    code, out = run("resume", input=script("Launch it for activity; retention needs its own work."))
+    assert code == 0, out
+    assert "The 13-week test is done" in out and "Follow-up" not in out.split("Feedback")[0]
+
+
 def test_interview_errors_are_clear() -> None:
     code, out = run("interview", "--case", "nope")
     assert code == 1 and "valid cases" in out

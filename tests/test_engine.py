@@ -137,3 +137,14 @@ def test_restore_after_skipped_question(tiny_case: Case) -> None:
     interview.record_grade(make_grade(4.0))
     assert interview.finished
     assert interview.summary().unanswered == 1
+
+
+def test_restore_replays_a_stored_skip_of_a_follow_up(tiny_case: Case) -> None:
+    history = [
+        ("design", "answer", "How would you test the feature?", "We randomize.",
+         make_grade(2.0, follow_up="How long?")),
+        ("design", "skip", "How long?", "", None),
+    ]
+    interview = Interview.restore(tiny_case, "practice", [], history)  # type: ignore[arg-type]
+    step = interview.current
+    assert step is not None and (step.question.id, step.kind) == ("story", "answer")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -90,7 +91,49 @@ def test_store_open_migrates_and_reopen_is_a_no_op(store_db_url: str) -> None:
         sid = store.create_session(case_id="c", mode="m", focus=[], grader="g")
     with Store.open(store_db_url) as store:
         assert store.get_session(sid).id == sid
-        assert _current_revision(store._engine) == "0001"
+        head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+        assert _current_revision(store._engine) == head
+
+
+def test_0002_keeps_answers_and_accepts_skips(store_db_url: str) -> None:
+    """A database made by 0.1.0 (revision 0001) keeps its answers when upgraded by
+    `Store.open`, then stores skips; downgrading removes only the skips."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    # As Store.open does: SQLite's batch mode copies tables, so no foreign-key enforcement.
+    engine = make_engine(store_db_url, foreign_keys=False, pooled=False)
+    insert_session = text(
+        "INSERT INTO sessions (id, case_id, mode, focus, grader, status, created_at, updated_at)"
+        " VALUES ('5e551011', 'c', 'practice', '[]', 'embedded', 'active', :now, :now)"
+    )
+    insert_attempt = text(
+        "INSERT INTO attempts (session_id, seq, question_id, competency, kind, prompt, answer,"
+        " submitted_at) VALUES ('5e551011', :seq, 'q', 'storytelling', :kind, 'p', :answer, :now)"
+    )
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    try:
+        migrate(engine, "0001")
+        with engine.begin() as conn:
+            conn.execute(insert_session, {"now": now})
+            conn.execute(insert_attempt, {"seq": 1, "kind": "answer", "answer": "kept", "now": now})
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            conn.execute(insert_attempt, {"seq": 2, "kind": "skip", "answer": "", "now": now})
+
+        with Store.open(store_db_url) as store:
+            assert [a.answer for a in store.get_session("5e551011").attempts] == ["kept"]
+        with engine.begin() as conn:
+            conn.execute(insert_attempt, {"seq": 2, "kind": "skip", "answer": "", "now": now})
+            rows = conn.execute(text("SELECT kind, answer FROM attempts ORDER BY seq")).all()
+        assert [tuple(r) for r in rows] == [("answer", "kept"), ("skip", "")]
+
+        with engine.begin() as conn:
+            command.downgrade(alembic_config(conn), "0001")
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT kind, answer FROM attempts")).all()
+        assert [tuple(r) for r in rows] == [("answer", "kept")]
+    finally:
+        engine.dispose()
 
 
 def test_upgrade_by_url_without_a_connection(tmp_path: Path) -> None:

@@ -28,7 +28,8 @@ class PracticeSession:
     interview: Interview
     session_id: str
     grader: Grader
-    attempt_ids: list[int] = field(default_factory=list)
+    attempt_ids: list[int] = field(default_factory=list)  # stored answers, in order
+    skip_ids: list[int] = field(default_factory=list)  # stored skips, in order
 
     @classmethod
     def start(
@@ -60,9 +61,12 @@ class PracticeSession:
         if view.status == "finished":
             raise NothingToResume(f"session {view.id[:8]} is already finished")
         case = library.get(view.case_id)
-        history = [(a.question_id, a.kind, a.prompt, a.answer, a.grade) for a in view.attempts]
+        history = [(a.question_id, a.kind, a.prompt, a.answer, a.grade) for a in view.steps()]
         interview = Interview.restore(case, view.mode, view.focus, history)  # type: ignore[arg-type]
-        return cls(store, interview, view.id, grader, [a.id for a in view.attempts])
+        return cls(
+            store, interview, view.id, grader,
+            [a.id for a in view.attempts], [s.id for s in view.skips],
+        )
 
     def check(self, answer: str) -> None:
         """Raise `CannotGrade` for an answer that should not even be stored (empty, too long)."""
@@ -104,7 +108,19 @@ class PracticeSession:
         return turn, grade
 
     def skip(self) -> None:
+        """Store the skip first (so `resume` does not ask the step again), then move on."""
+        step = self.interview.current
+        if step is None:
+            self.interview.skip()  # raises the engine's own error: over, or awaiting a grade
+            return
+        skip_id = self.store.add_skip(
+            self.session_id,
+            question_id=step.question.id,
+            competency=step.question.competency.value,
+            prompt=step.prompt,
+        )
         self.interview.skip()
+        self.skip_ids.append(skip_id)
 
     def finish(self) -> None:
         self.store.finish_session(self.session_id)

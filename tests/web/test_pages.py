@@ -116,6 +116,25 @@ def test_skip_follow_up_and_question(web: Web) -> None:
     assert late.status_code == 303 and "notice=stale" in location(late)
 
 
+def test_a_skip_is_stored_so_another_server_process_goes_on(web: Web) -> None:
+    """Skips are in the store, not only in this process: a second app (another worker, or
+    the server restarted) continues after the skipped follow-up."""
+    from fastapi.testclient import TestClient
+
+    from casecoach.web import create_app
+
+    sid = web.start()
+    web.answer(sid, GAP_DESIGN)
+    assert web.step(sid) == "design:follow_up"
+    web.post(f"/sessions/{sid}/skip", {"step": "design:follow_up"})
+    other = create_app(allowed_hosts=["testserver"], grader="embedded")
+    try:
+        with TestClient(other, raise_server_exceptions=False) as client:
+            assert Web(client, other).step(sid) == "story:answer"
+    finally:
+        other.state.web.interviews.store.close()
+
+
 def test_skipping_a_question_in_practice_shows_its_ideal_answer(web: Web) -> None:
     sid = web.start()
     skipped = web.post(f"/sessions/{sid}/skip", {"step": "design:answer"})

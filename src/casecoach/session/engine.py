@@ -18,6 +18,7 @@ from casecoach.grading.grade import Grade
 from casecoach.session.mode import Mode
 
 Kind = Literal["answer", "follow_up"]
+Replayed = Literal["answer", "follow_up", "skip"]  # what a stored history row can be
 
 
 
@@ -193,22 +194,27 @@ class Interview:
         case: Case,
         mode: Mode | str,
         focus: Sequence[Competency | str] | None,
-        history: Iterable[tuple[str, Kind, str, str, Grade | None]],
+        history: Iterable[tuple[str, Replayed, str, str, Grade | None]],
     ) -> Interview:
         """Rebuild an interview from stored (question id, kind, prompt, answer, grade) rows.
 
-        A follow-up that was asked but never answered is asked again; so is a question whose
-        answer was submitted but whose grade was lost (it waits for its grade).
+        Rows of kind "skip" replay a skip of that question's current step (the question or
+        its follow-up). A follow-up that was asked but neither answered nor skipped is asked
+        again; so is a question whose answer was submitted but whose grade was lost (it waits
+        for its grade).
         """
         interview = cls(case, mode, focus)
         for question_id, kind, prompt, answer, grade in history:
             step = interview.current
-            # Questions skipped before the crash: move forward to the stored one.
+            # Questions skipped before skips were stored: move forward to the stored one.
             while step is not None and step.question.id != question_id:
                 interview.skip()
                 step = interview.current
             if step is None:
                 raise InterviewError(f"stored answer for {question_id!r} does not fit this case")
+            if kind == "skip":
+                interview.skip()
+                continue
             if step.kind != kind:
                 if kind == "answer":
                     raise InterviewError(f"stored answers for {question_id!r} are out of order")

@@ -13,7 +13,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -90,7 +90,12 @@ class AttemptView:
 
 @dataclass(frozen=True, slots=True)
 class SessionView:
-    """A session with all its attempts in submission order: what `resume` and reports need."""
+    """A session with all its attempts in submission order: what `resume` and reports need.
+
+    `attempts` are the answers and follow-up answers; `skips` the questions and follow-ups
+    the candidate skipped (kind "skip", empty answer), kept apart so reports never mistake
+    them for answers. `steps()` interleaves both for replaying the interview.
+    """
 
     id: str
     case_id: str
@@ -102,6 +107,11 @@ class SessionView:
     updated_at: datetime
     finished_at: datetime | None
     attempts: list[AttemptView]
+    skips: list[AttemptView] = field(default_factory=list)
+
+    def steps(self) -> list[AttemptView]:
+        """Answers and skips in the order they happened."""
+        return sorted([*self.attempts, *self.skips], key=lambda a: a.seq)
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,6 +366,17 @@ class Store:
             attempt_id = attempt.id
         return attempt_id
 
+    def add_skip(self, session_id: str, *, question_id: str, competency: str, prompt: str) -> int:
+        """Record that the step showing `prompt` was skipped, so resuming does not ask it."""
+        return self.add_attempt(
+            session_id,
+            question_id=question_id,
+            competency=competency,
+            kind="skip",
+            prompt=prompt,
+            answer="",
+        )
+
     def save_grade(self, attempt_id: int, grade: Grade) -> None:
         """Store (or replace, when re-graded) the grade of an attempt."""
         now = _now()
@@ -363,6 +384,8 @@ class Store:
             attempt = session.get(AttemptRecord, attempt_id, with_for_update={"key_share": True})
             if attempt is None:
                 raise AttemptNotFound(attempt_id)
+            if attempt.kind == "skip":
+                raise ValueError(f"attempt {attempt_id} is a skip and has no answer to grade")
             session.merge(
                 GradeRecord(
                     attempt_id=attempt_id,
@@ -542,5 +565,6 @@ class Store:
             created_at=_as_utc(record.created_at),
             updated_at=_as_utc(record.updated_at),
             finished_at=None if record.finished_at is None else _as_utc(record.finished_at),
-            attempts=attempts,
+            attempts=[a for a in attempts if a.kind != "skip"],
+            skips=[a for a in attempts if a.kind == "skip"],
         )

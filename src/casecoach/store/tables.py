@@ -35,7 +35,7 @@ NAMING_CONVENTION: dict[str, str] = {
 }
 
 SESSION_STATUSES = ("active", "finished")
-ATTEMPT_KINDS = ("answer", "follow_up")
+ATTEMPT_KINDS = ("answer", "follow_up", "skip")  # a skip is stored with an empty answer
 
 UTCDateTime = DateTime(timezone=True)
 
@@ -77,7 +77,7 @@ class AttemptRecord(Base):
     __tablename__ = "attempts"
     __table_args__ = (
         UniqueConstraint("session_id", "seq"),
-        CheckConstraint("kind IN ('answer', 'follow_up')", name="kind"),
+        CheckConstraint("kind IN ('answer', 'follow_up', 'skip')", name="kind"),
         Index("ix_attempts_session_id", "session_id"),
     )
 

@@ -2,10 +2,11 @@
 
 A live interview is a `PracticeSession`, used exactly as the CLI uses it: `submit` stores the
 answer (committed before anything else happens), `grade_pending` grades it and stores the
-grade, `skip` moves on, `finish` closes the session. The web keeps each live session in memory
-(an LRU of `MAX_LIVE` sessions) because the store does not record skips; a session that is not
-in memory, or whose stored attempts changed under it (a `casecoach resume` in a terminal), is
-rebuilt with `PracticeSession.resume`, as the CLI would.
+grade, `skip` stores the skip and moves on, `finish` closes the session. The web keeps each
+live session in memory (an LRU of `MAX_LIVE` sessions) to save rebuilding it per request; a
+session that is not in memory, or whose stored answers or skips changed under it (a
+`casecoach resume` in a terminal), is rebuilt from the store with `PracticeSession.resume`,
+as the CLI would.
 
 Requests on one session take turns on a lock, so a double click cannot store an answer twice:
 each form carries the key of the step it answers, and a stale key is refused.
@@ -204,7 +205,11 @@ class Interviews:
         """The session's engine: the one in memory, or rebuilt from the store as `resume` does."""
         with self._live_lock:
             session = self._live.get(view.id)
-        if session is not None and len(session.attempt_ids) == len(view.attempts):
+        if (
+            session is not None
+            and len(session.attempt_ids) == len(view.attempts)
+            and len(session.skip_ids) == len(view.skips)
+        ):
             self._remember(session)
             return session
         try:
@@ -251,7 +256,7 @@ class Interviews:
         view = view if view is not None else self._view(session_id)
         case = self.case(view.case_id)
         if interview is None or view.status == "finished":
-            history = [(a.question_id, a.kind, a.prompt, a.answer, a.grade) for a in view.attempts]
+            history = [(a.question_id, a.kind, a.prompt, a.answer, a.grade) for a in view.steps()]
             try:
                 interview = Interview.restore(case, view.mode, view.focus, history)  # type: ignore[arg-type]
             except InterviewError as exc:
