@@ -278,4 +278,7 @@ def term_matches(term: str, text_words: set[str], text_stems: set[str], text: st
         return pattern.search(text) is not None
     if kind == "prefix":
         return any(w.startswith(value) for w in text_words)
-    return value in text_words or stem(value) in text_stems
+    if value in text_words or stem(value) in text_stems:
+        return True
+    # "fdr" in "BH-FDR", "srm" in "SRM/balance": a word inside a hyphenated or slashed token.
+    return any(value in re.split(r"[-/]", w) for w in text_words if "-" in w or "/" in w)
