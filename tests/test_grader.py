@@ -98,6 +98,8 @@ def test_not_answers_get_no_credit(grader: Grader) -> None:
         "term list": "RCT, A/B test, cluster randomization, ITT, CUPED, power, MDE, SRM, "
                      "novelty effect, guardrails, heterogeneity, pre-registration",
         "don't know": "Honestly I'm not sure how I would set this up. Can we move on?",
+        "hedged": "Not really sure what the right study is here; experiments aren't really my "
+                  "area. I'd probably ask someone on the team who has done this before.",
         "restated": CASE.question("research-design").prompt,
         "off topic": "For a coffee chain's loyalty program I would pilot it in 40 stores and "
                      "compare visit frequency and basket size against 40 matched stores over "

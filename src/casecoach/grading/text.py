@@ -34,7 +34,10 @@ NEGATION_CUES = re.compile(
 )
 
 DONT_KNOW = re.compile(
-    r"\b(not sure|no idea|don'?t know|do not know|haven'?t (?:worked|done|had)|"
+    r"\b(not (?:really |quite |entirely |totally )?sure|no idea|don'?t know|do not know|"
+    r"haven'?t (?:worked|done|had)|"
+    r"(?:isn'?t|aren'?t|is not|not) (?:really )?my (?:strong\w* )?(?:area|suit)|"
+    r"no (?:real )?experience (?:with|in)|"
     r"can we (?:skip|move)|could we (?:maybe )?(?:skip|move)|let'?s move on|pass on this|"
     r"not familiar|never (?:done|worked))\b",
     re.IGNORECASE,
