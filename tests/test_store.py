@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import signal
 import sqlite3
@@ -25,6 +26,7 @@ from casecoach.store import (
     AmbiguousSession,
     AttemptNotFound,
     SessionNotFound,
+    StepAlreadyStored,
     Store,
 )
 from casecoach.store import store as store_module
@@ -42,10 +44,21 @@ def _new_session(store: Store, case_id: str = "rideshare-metrics", mode: str = "
     )
 
 
-def _answer(store: Store, session_id: str, text: str = "an answer", kind: str = "answer") -> int:
+_QUESTIONS = itertools.count(1)
+
+
+def _answer(
+    store: Store,
+    session_id: str,
+    text: str = "an answer",
+    kind: str = "answer",
+    question_id: str | None = None,
+) -> int:
+    """Store an attempt; each call answers a new question unless `question_id` is given (a
+    question has one answer, one follow-up answer and one skip per session)."""
     return store.add_attempt(
         session_id,
-        question_id="q1",
+        question_id=question_id or f"q{next(_QUESTIONS)}",
         competency="metrics",
         kind=kind,
         prompt="Which metric would you pick?",
@@ -140,6 +153,48 @@ def test_save_grade_for_unknown_attempt(
 ) -> None:
     with pytest.raises(AttemptNotFound, match="9999"):
         store_under_test.save_grade(9999, grade_factory())
+
+
+def test_a_step_is_stored_once(store_under_test: Store) -> None:
+    """A double submit of the same step (two tabs, two server processes) stores nothing the
+    second time, and says so."""
+    store = store_under_test
+    sid = _new_session(store)
+    _answer(store, sid, question_id="q1")
+    _answer(store, sid, kind="follow_up", question_id="q1")
+    store.add_skip(sid, question_id="q2", competency="metrics", prompt="Which metric?")
+    for kind in ("answer", "follow_up"):
+        with pytest.raises(StepAlreadyStored, match="already stored"):
+            _answer(store, sid, kind=kind, question_id="q1")
+    with pytest.raises(StepAlreadyStored):
+        store.add_skip(sid, question_id="q2", competency="metrics", prompt="Which metric?")
+    view = store.get_session(sid)
+    assert len(view.attempts) == 2 and len(view.skips) == 1
+    assert [a.seq for a in view.steps()] == [1, 2, 3]
+
+
+def test_racing_writers_store_a_step_once(store_db_url: str) -> None:
+    """Two processes' stores submitting the same step at the same moment: one wins."""
+    with Store.open(store_db_url) as first, Store.open(store_db_url) as second:
+        sid = _new_session(first)
+        outcomes: list[str] = []
+        barrier = threading.Barrier(2)
+
+        def submit(store: Store) -> None:
+            barrier.wait()
+            try:
+                _answer(store, sid, question_id="q1")
+                outcomes.append("stored")
+            except StepAlreadyStored:
+                outcomes.append("refused")
+
+        threads = [threading.Thread(target=submit, args=(s,)) for s in (first, second)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(outcomes) == ["refused", "stored"]
+        assert len(first.get_session(sid).attempts) == 1
 
 
 def test_add_attempt_rejects_unknown_session_and_kind(store_under_test: Store) -> None:
@@ -291,9 +346,9 @@ def test_latest_unfinished(store_under_test: Store) -> None:
 def test_all_grades(store_under_test: Store, grade_factory: GradeFactory) -> None:
     store = store_under_test
     sid = _new_session(store, case_id="checkout")
-    a1 = _answer(store, sid)
+    a1 = _answer(store, sid, question_id="q1")
     _answer(store, sid)  # never graded: not listed
-    a3 = _answer(store, sid, kind="follow_up")
+    a3 = _answer(store, sid, kind="follow_up", question_id="q1")
     store.save_grade(a1, grade_factory(3.0))
     store.save_grade(a3, grade_factory(5.0))
 

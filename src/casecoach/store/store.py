@@ -23,6 +23,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, case, create_engine, event, func, select
 from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import ConnectionPoolEntry, NullPool, StaticPool
 
@@ -63,6 +64,18 @@ class AmbiguousSession(LookupError):
         self.candidates = candidates
         shown = ", ".join(candidates)
         super().__init__(f"{ref!r} matches more than one session ({shown}); type more of the id.")
+
+
+class StepAlreadyStored(ValueError):
+    """This question's answer, follow-up answer or skip is already stored for the session:
+    the same step was submitted twice (a double click, two tabs, two server processes)."""
+
+    def __init__(self, session_id: str, question_id: str, kind: str) -> None:
+        self.session_id, self.question_id, self.kind = session_id, question_id, kind
+        what = {"answer": "an answer", "follow_up": "a follow-up answer", "skip": "a skip"}
+        super().__init__(
+            f"{what.get(kind, kind)} for {question_id!r} is already stored in this session"
+        )
 
 
 class AttemptNotFound(LookupError):
@@ -337,8 +350,9 @@ class Store:
     ) -> int:
         """Write one submitted answer; it is committed and on disk when this returns.
 
-        `seq` is the next number in the session. The session row is locked first, so two
-        writers to one session get distinct numbers.
+        `seq` is the next number in the session. Each question has at most one answer, one
+        follow-up answer and one skip; storing one twice raises `StepAlreadyStored`, also
+        when two processes race (they take the same `seq`, which is unique).
         """
         if kind not in ATTEMPT_KINDS:
             raise ValueError(f"kind must be one of {ATTEMPT_KINDS}, not {kind!r}")
@@ -347,6 +361,15 @@ class Store:
             record = session.get(SessionRecord, session_id, with_for_update={"key_share": True})
             if record is None:
                 raise SessionNotFound(session_id)
+            stored = session.scalar(
+                select(AttemptRecord.id).where(
+                    AttemptRecord.session_id == session_id,
+                    AttemptRecord.question_id == question_id,
+                    AttemptRecord.kind == kind,
+                )
+            )
+            if stored is not None:
+                raise StepAlreadyStored(session_id, question_id, kind)
             last = session.scalar(
                 select(func.max(AttemptRecord.seq)).where(AttemptRecord.session_id == session_id)
             )
@@ -362,7 +385,11 @@ class Store:
             )
             session.add(attempt)
             record.updated_at = now
-            session.flush()
+            try:
+                session.flush()
+            except IntegrityError:
+                # Two writers at once took the same `seq`: the other one stored this step.
+                raise StepAlreadyStored(session_id, question_id, kind) from None
             attempt_id = attempt.id
         return attempt_id
 

@@ -32,7 +32,14 @@ from casecoach.grading.grade import CannotGrade, Grade
 from casecoach.grading.protocol import MAX_ANSWER_CHARS, Grader
 from casecoach.practice import PracticeSession
 from casecoach.session.engine import Interview, InterviewError, Mode, Step, Summary, Turn
-from casecoach.store import AttemptView, GradeRow, SessionNotFound, SessionView, Store
+from casecoach.store import (
+    AttemptView,
+    GradeRow,
+    SessionNotFound,
+    SessionView,
+    StepAlreadyStored,
+    Store,
+)
 
 SESSION_ID = re.compile(r"^[0-9a-f]{32}$")
 LOCK_STRIPES = 64
@@ -46,6 +53,12 @@ class NotFound(LookupError):
 
 class Conflict(Exception):
     """The request does not fit the session's state (a stale form, a finished session)."""
+
+
+STALE = (
+    "this answer is for a step that is no longer current (it was already submitted or "
+    "skipped, maybe in another tab)"
+)
 
 
 class AnswerRefused(Exception):
@@ -314,16 +327,16 @@ class Interviews:
             if step is None:
                 raise Conflict("this interview is over: there is no question to answer")
             if expected_step is not None and expected_step != step_key(step):
-                raise Conflict(
-                    "this answer is for a step that is no longer current (it was already "
-                    "submitted or skipped, maybe in another tab)"
-                )
+                raise Conflict(STALE)
             if answer.strip() and _no_words(answer):
                 raise AnswerRefused("the answer has no words to grade")
             try:
                 turn = session.submit(answer)  # stored (committed) when this returns
             except (CannotGrade, InterviewError) as exc:
                 raise AnswerRefused(str(exc)) from None
+            except StepAlreadyStored:
+                self._forget(session_id)  # another process moved on: rebuild next time
+                raise Conflict(STALE) from None
             attempt_id = session.attempt_ids[-1]
             result = self._settle(session)
             state = self._snapshot(session_id, session.interview)
@@ -339,7 +352,11 @@ class Interviews:
                 raise Conflict("this interview is over: there is nothing to skip")
             if expected_step is not None and expected_step != step_key(step):
                 raise Conflict("this step was already answered or skipped")
-            session.skip()
+            try:
+                session.skip()
+            except StepAlreadyStored:
+                self._forget(session_id)
+                raise Conflict("this step was already answered or skipped") from None
             if session.interview.finished:
                 session.finish()
                 self._forget(session_id)
