@@ -80,7 +80,8 @@ NOVEL_SHARE = 0.25  # below this share of words not in the question, a text rest
 # A run of terms naming keywords of this many rubric points is buzzwords: a comma list of two
 # points' terms, or three for a terse phrase ("Pre-checks: SRM, covariate balance" is one).
 BUZZ_POINTS = {"list": 2, "run": 3}
-BUZZ_WORD_SHARE = 0.5  # ... or when half of a unit's words are rubric keywords
+BUZZ_WORD_SHARE = 0.5  # ... or when half of a unit's words are rubric keywords (four
+# in five, when it names two points)
 BUZZ_ITEM_SHARE = 0.5  # ... and, for a list, when at least this share of its items are terms
 
 
@@ -361,7 +362,8 @@ class EmbeddedGrader:
         out = np.zeros(len(units.texts), dtype=bool)
         for i, text in enumerate(units.texts):
             named = sum(1 for p in points if self._keyword_hits(units, i, p.keywords))
-            if named >= BUZZ_POINTS["run"] and keyword_share(text, keywords) >= BUZZ_WORD_SHARE:
+            share = keyword_share(text, keywords) if named >= 2 else 0.0
+            if (named >= BUZZ_POINTS["run"] and share >= BUZZ_WORD_SHARE) or share >= 0.8:
                 out[i] = True  # rubric terms strung together, whatever the punctuation
                 continue
             shape = term_run(text)
