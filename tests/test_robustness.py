@@ -48,8 +48,15 @@ def answer_for(key: str) -> tuple[Case, Question, str]:
     question = case.question(question_id)
     text = question.ideal_answer if kind == "ideal" else WEAK[case_id][question_id][kind]
     return case, question, text
+# The same examples on every run: the grader is a heuristic, and a build must not go red on
+# an example drawn for the first time. When changing the grader, explore more widely with
+# derandomize=False and a larger max_examples.
 SETTINGS = settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 
 
