@@ -178,6 +178,16 @@ def test_a_definition_is_not_a_restated_question(grader: Grader) -> None:
     assert grade.notes == [] and grade.score > 1.5, grade
 
 
+def test_an_answer_wrapped_in_the_questions_words_is_graded(grader: Grader) -> None:
+    """Reference-only: the one new word is the answer, the rest repeats the question."""
+    grade = grader.grade(GradingTask.reference_only(
+        "Which stack operation corresponds to enqueue in a queue?",
+        "Push.",
+        "The stack operation that corresponds to enqueue in a queue is the push operation.",
+    ))
+    assert grade.notes == [] and grade.score >= 3.0, grade
+
+
 def test_case_vectors_are_cached_on_disk(tmp_path: Path) -> None:
     from casecoach.grading.embedded import EmbeddedGrader
 

@@ -321,9 +321,10 @@ class EmbeddedGrader:
         """Coverage of a one- or two-sentence reference, from three kinds of evidence.
 
         With one key point, point coverage is a single similarity. It is averaged with the
-        whole answer's similarity to the reference (on the same ramp) and the share of the
-        reference's own words that the answer uses, leaving out words the question already
-        gives away ("question demoting", after Sultan et al. 2016).
+        whole answer's similarity to the reference (on the same ramp) and with word overlap in
+        both directions: the share of the reference's words the answer uses, and the share of
+        the answer's words the reference uses. Words the question already gives away are left
+        out of both ("question demoting", after Sultan et al. 2016). No weight is fitted.
         """
         reference = task.question.ideal_answer
         answer_vec, reference_vec = self._encode([task.answer, reference])
@@ -333,7 +334,9 @@ class EmbeddedGrader:
         key_words = (key_words - asked) or key_words
         used = {stem(w) for w in content_words(task.answer)}
         recall = len(key_words & used) / len(key_words) if key_words else 0.0
-        return (point_coverage + similarity + recall) / 3
+        own = used - asked
+        precision = len(own & key_words) / len(own) if own else 0.0
+        return (point_coverage + similarity + recall + precision) / 4
 
     def _restated(self, units: _Units, question: Question) -> np.ndarray:
         """Units that repeat the question: nearly its sentence, and mostly its words.
@@ -393,7 +396,12 @@ class EmbeddedGrader:
         points, flags = points_for(question)
         if not points:
             raise CannotGrade("the question has no rubric and its reference answer is too short")
-        units.void = self._restated(units, question) | self._buzzwords(units, points)
+        units.void = self._buzzwords(units, points)
+        if question.rubric is not None:
+            # A short answer to a reference-only question often repeats the question around
+            # its one new word ("The stack operation for enqueue is push"): only case answers
+            # lose repeated sentences.
+            units.void |= self._restated(units, question)
 
         rubric_coverage, results, right = self._coverage(units, points)
         if question.rubric is not None:
@@ -417,7 +425,10 @@ class EmbeddedGrader:
                 score = flag_cap
                 notes.append("A methodological mistake caps this grade; see the red flags.")
 
-        cap, reason = self._gate(task, units, rubric_coverage)
+        # How well the answer makes the points: for a reference-only question, all of the
+        # evidence (a one-word reference is matched by its word better than by similarity).
+        fit = rubric_coverage if question.rubric is not None else coverage
+        cap, reason = self._gate(task, units, fit)
         if cap is not None:  # said even when the score is already low: it is the reason
             score = min(score, cap)
             notes.append(reason)
@@ -471,9 +482,12 @@ class EmbeddedGrader:
         # "A variable is a location that stores a value" is close to "What is a variable?" in
         # meaning and still answers it: a restatement also adds few words of its own.
         novel_share = len(novel) / len(answer_words) if answer_words else 0.0
-        if (prompt_sim >= COPY_SIM and novel_share < 2 * NOVEL_SHARE) or (
+        restated = (prompt_sim >= COPY_SIM and novel_share < 2 * NOVEL_SHARE) or (
             prompt_sim >= COPY_WORDS_SIM and novel_share < NOVEL_SHARE
-        ):
+        )
+        # Both gates are for answers that make none of the points: one that does is neither
+        # a mere restatement nor about something else, whatever its words.
+        if restated and fit < PARTLY:
             return 1.0, "The answer restates the question rather than answering it."
         context = [task.question.prompt, task.question.ideal_answer]
         if task.case is not None:
@@ -483,6 +497,7 @@ class EmbeddedGrader:
         # right); short answers are judged by their coverage alone.
         if (
             len(answer_words) >= OFF_TOPIC_MIN_WORDS
+            and fit < PARTLY
             and topic_sim < OFF_TOPIC_SIM
             and _vocabulary_share(answer, task) < OFF_TOPIC_SHARE
         ):
