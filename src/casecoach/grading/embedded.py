@@ -39,6 +39,7 @@ from casecoach.grading.grade import (
 from casecoach.grading.protocol import GradingTask
 from casecoach.grading.text import (
     DONT_KNOW,
+    WordIndex,
     content_words,
     keyword_share,
     list_items,
@@ -47,7 +48,6 @@ from casecoach.grading.text import (
     normalize,
     split_units,
     stem,
-    term_matches,
     term_run,
     words,
 )
@@ -111,9 +111,7 @@ class _Units:
 
     texts: tuple[str, ...]
     vectors: np.ndarray
-    word_sets: list[set[str]] = field(default_factory=list)
-    stem_sets: list[set[str]] = field(default_factory=list)
-    lowered: list[str] = field(default_factory=list)
+    indexes: list[WordIndex] = field(default_factory=list)
     void: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # earn nothing
     _matches: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -122,8 +120,7 @@ class _Units:
         other-question gate reads every question's keywords)."""
         found = self._matches.get(keyword)
         if found is None:
-            rows = zip(self.word_sets, self.stem_sets, self.lowered, strict=True)
-            found = np.array([term_matches(keyword, *row) for row in rows], dtype=bool)
+            found = np.array([index.uses(keyword) for index in self.indexes], dtype=bool)
             self._matches[keyword] = found
         return found
 
@@ -216,13 +213,8 @@ class EmbeddedGrader:
         texts = split_units(answer)
         if not texts:
             raise CannotGrade("the answer has no words to grade")
-        units = _Units(texts=texts, vectors=self._encode(texts))
-        for text in texts:
-            ws = set(words(text))
-            units.word_sets.append(ws)
-            units.stem_sets.append({stem(w) for w in ws})
-            units.lowered.append(normalize(text).lower())
-        return units
+        indexes = [WordIndex.of(text) for text in texts]
+        return _Units(texts=texts, vectors=self._encode(texts), indexes=indexes)
 
     def _keyword_hits(self, units: _Units, i: int, keywords: tuple[str, ...]) -> int:
         return sum(bool(units.matches(k)[i]) for k in keywords)
@@ -376,7 +368,7 @@ class EmbeddedGrader:
                 continue
             if shape == "list":
                 items = list_items(text)
-                terms = sum(1 for item in items if _names_any(item, keywords))
+                terms = sum(1 for item in items if WordIndex.of(item).uses_any(keywords))
                 out[i] = terms >= BUZZ_ITEM_SHARE * len(items)
             else:
                 out[i] = True
@@ -521,13 +513,6 @@ def _ignores_the_numbers(task: GradingTask, units: _Units) -> bool:
         return False
     said = (t for t, void in zip(units.texts, units.void, strict=True) if not void)
     return not any(ch.isdigit() for text in said for ch in text)
-
-
-def _names_any(text: str, keywords: list[str]) -> bool:
-    ws = set(words(text))
-    stems = {stem(w) for w in ws}
-    lowered = normalize(text).lower()
-    return any(term_matches(k, ws, stems, lowered) for k in keywords)
 
 
 def _vocabulary_share(answer: str, task: GradingTask) -> float:

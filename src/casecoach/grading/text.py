@@ -193,11 +193,16 @@ class ListShape:
         return self.list_items >= 6 and self.mean_item_words <= 3.5 and self.stopword_ratio < 0.18
 
 
+def stopword_share(tokens: list[str]) -> float:
+    """Share of function words: about a third or more in English statements, few in lists."""
+    return sum(1 for t in tokens if t in STOPWORDS) / len(tokens) if tokens else 0.0
+
+
 def list_shape(text: str) -> ListShape:
     tokens = words(text)
     if not tokens:
         return ListShape(0.0, 0, 0.0)
-    stop = sum(1 for t in tokens if t in STOPWORDS) / len(tokens)
+    stop = stopword_share(tokens)
     items = [i for i in re.split(r"[,;\n/]|\s+-\s+", normalize(text)) if i.strip()]
     mean_words = sum(len(i.split()) for i in items) / len(items)
     return ListShape(stop, len(items), mean_words)
@@ -228,7 +233,7 @@ def term_run(unit: str) -> str | None:
         mean_words = sum(len(i.split()) for i in items) / len(items)
         if short / len(items) >= 0.7 and mean_words <= 3.0:
             return "list"
-    stop = sum(1 for t in tokens if t in STOPWORDS) / len(tokens)
+    stop = stopword_share(tokens)
     # Function words are a quarter or more of most English statements; numbers make a terse
     # specification ("CTR 4.0% to 3.1%, fatigue") legitimate with fewer.
     if any(ch.isdigit() for ch in unit):
@@ -249,6 +254,36 @@ def _term(term: str) -> tuple[str, re.Pattern[str] | None, str]:
     return "word", None, term
 
 
+@dataclass(frozen=True)
+class WordIndex:
+    """A text made ready for keyword matching: its words, their stems, its lowercased form."""
+
+    words: frozenset[str]
+    stems: frozenset[str]
+    lowered: str
+
+    @classmethod
+    def of(cls, text: str) -> WordIndex:
+        found = frozenset(words(text))
+        return cls(found, frozenset(stem(w) for w in found), normalize(text).lower())
+
+    def uses(self, term: str) -> bool:
+        """Does a rubric keyword occur? `term*` matches any ending; phrases match as
+        substrings; a word also matches inside a hyphenated or slashed token ("fdr" in
+        "BH-FDR", "srm" in "SRM/balance")."""
+        kind, pattern, value = _term(term)
+        if pattern is not None:
+            return pattern.search(self.lowered) is not None
+        if kind == "prefix":
+            return any(w.startswith(value) for w in self.words)
+        if value in self.words or stem(value) in self.stems:
+            return True
+        return any(value in re.split(r"[-/]", w) for w in self.words if "-" in w or "/" in w)
+
+    def uses_any(self, terms: list[str]) -> bool:
+        return any(self.uses(t) for t in terms)
+
+
 def keyword_share(unit: str, keywords: list[str]) -> float:
     """Share of a unit's words that belong to the rubric keywords it uses.
 
@@ -258,30 +293,13 @@ def keyword_share(unit: str, keywords: list[str]) -> float:
     tokens = words(unit)
     if not tokens:
         return 0.0
-    token_set = set(tokens)
-    stems = {stem(t) for t in tokens}
-    lowered = normalize(unit).lower()
+    index = WordIndex.of(unit)
     covered: set[str] = set()
-    for keyword in keywords:
-        if not term_matches(keyword, token_set, stems, lowered):
-            continue
+    for keyword in filter(index.uses, keywords):
         kind, _, value = _term(keyword)
         parts = words(value.rstrip("*")) if kind == "phrase" else [value]
-        for t in token_set:
+        for t in index.words:
             if any(t == p or stem(t) == stem(p) or (kind == "prefix" and t.startswith(p))
                    for p in parts):
                 covered.add(t)
     return sum(t in covered for t in tokens) / len(tokens)
-
-
-def term_matches(term: str, text_words: set[str], text_stems: set[str], text: str) -> bool:
-    """Does a rubric keyword occur? `term*` matches any ending; phrases match as substrings."""
-    kind, pattern, value = _term(term)
-    if pattern is not None:
-        return pattern.search(text) is not None
-    if kind == "prefix":
-        return any(w.startswith(value) for w in text_words)
-    if value in text_words or stem(value) in text_stems:
-        return True
-    # "fdr" in "BH-FDR", "srm" in "SRM/balance": a word inside a hyphenated or slashed token.
-    return any(value in re.split(r"[-/]", w) for w in text_words if "-" in w or "/" in w)

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException
 from fastapi.responses import JSONResponse
 
 from casecoach.session.engine import InterviewError
+from casecoach.store import GradeRow
 from casecoach.web.context import interviews
 from casecoach.web.interviews import (
     AnswerRefused,
@@ -27,7 +28,6 @@ from casecoach.web.schemas import (
     AnswerOut,
     CaseDetail,
     CaseOut,
-    GradeRowOut,
     ProgressOut,
     SessionListItem,
     SessionOut,
@@ -148,14 +148,13 @@ def summary(session_id: str, svc: Svc) -> SummaryOut:
     return SummaryOut.of(state)
 
 
-@router.get("/grades", response_model=list[GradeRowOut],
+@router.get("/grades", response_model=list[GradeRow],
             summary="Every graded attempt, oldest first")
-def grades(svc: Svc, kind: str | None = None) -> list[GradeRowOut]:
-    rows = svc.store.all_grades()
+def grades(svc: Svc, kind: str | None = None) -> list[GradeRow]:
     visible = _visible_sessions(svc)
     return [
-        GradeRowOut(**{f: getattr(r, f) for f in GradeRowOut.model_fields})
-        for r in rows
+        r
+        for r in svc.store.all_grades()
         if (kind is None or r.kind == kind) and r.session_id in visible
     ]
 

@@ -202,16 +202,6 @@ class SummaryOut(BaseModel):
                    **payload)
 
 
-class GradeRowOut(BaseModel):
-    session_id: str
-    case_id: str
-    question_id: str
-    competency: str
-    kind: str
-    score: float
-    created_at: datetime
-
-
 class ProgressSession(BaseModel):
     id: str
     case_id: str
