@@ -29,9 +29,9 @@ import os
 import struct
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
     import numpy as np
@@ -276,6 +276,52 @@ def weights_session(
     return session, mapped
 
 
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class LruCache(Generic[K, V]):
+    """A thread-safe map that forgets its least recently used entries beyond `max_entries`.
+
+    Model outputs are looked up and stored a batch at a time: `get_many` returns the keys it
+    holds (and marks them used), `put_many` adds fresh ones. Iterating gives the keys from
+    least to most recently used.
+    """
+
+    def __init__(self, max_entries: int) -> None:
+        self.max_entries = max_entries
+        self._items: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get_many(self, keys: Iterable[K]) -> dict[K, V]:
+        found: dict[K, V] = {}
+        with self._lock:
+            for key in keys:
+                if key in self._items:
+                    self._items.move_to_end(key)
+                    found[key] = self._items[key]
+        return found
+
+    def put_many(self, items: Mapping[K, V]) -> None:
+        with self._lock:
+            self._items.update(items)
+            for key in items:
+                self._items.move_to_end(key)
+            while len(self._items) > self.max_entries:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __iter__(self) -> Iterator[K]:
+        with self._lock:
+            return iter(list(self._items))
+
+
 class Embedder:
     """all-MiniLM-L6-v2 sentence vectors (float32, 384-d, unit length) via onnxruntime.
 
@@ -311,9 +357,7 @@ class Embedder:
             in_memory=self.weights_in_memory, what="the embedder",
         )
 
-        self._max_cache_entries = max_cache_entries
-        self._cache: OrderedDict[str, npt.NDArray[np.float32]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._cache: LruCache[str, npt.NDArray[np.float32]] = LruCache(max_cache_entries)
 
     @property
     def dimension(self) -> int:
@@ -326,8 +370,7 @@ class Embedder:
 
     def clear_cache(self) -> None:
         """Forget cached vectors (e.g. to measure the model itself)."""
-        with self._lock:
-            self._cache.clear()
+        self._cache.clear()
 
     def encode(
         self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE
@@ -345,15 +388,11 @@ class Embedder:
             raise ValueError("batch_size must be at least 1")
         texts = list(texts)
         out = np.empty((len(texts), DIMENSION), dtype=np.float32)
-        missing: dict[str, None] = {}
-        with self._lock:
-            for i, text in enumerate(texts):
-                vector = self._cache.get(text)
-                if vector is None:
-                    missing[text] = None
-                else:
-                    self._cache.move_to_end(text)
-                    out[i] = vector
+        cached = self._cache.get_many(texts)
+        for i, text in enumerate(texts):
+            if text in cached:
+                out[i] = cached[text]
+        missing = dict.fromkeys(t for t in texts if t not in cached)
         if not missing:
             return out
         todo = sorted(missing, key=len)
@@ -366,11 +405,7 @@ class Embedder:
         for i, text in enumerate(texts):
             if text in fresh:
                 out[i] = fresh[text]
-        with self._lock:
-            for text, vector in fresh.items():
-                self._cache[text] = vector
-            while len(self._cache) > self._max_cache_entries:
-                self._cache.popitem(last=False)
+        self._cache.put_many(fresh)
         return out
 
     def _run(self, texts: list[str]) -> npt.NDArray[np.float32]:

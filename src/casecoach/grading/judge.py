@@ -24,13 +24,12 @@ numpy, onnxruntime and tokenizers are imported when the first `ClaimJudge` is bu
 from __future__ import annotations
 
 import functools
-import threading
-from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from casecoach.grading.embedder import (
+    LruCache,
     checked_model_files,
     load_tokenizer,
     session_options,
@@ -93,9 +92,9 @@ class ClaimJudge:
             keep=lambda n: n.startswith(used) and n != "embeddings.position_ids",
         )
 
-        self._max_cache_entries = max_cache_entries
-        self._cache: OrderedDict[tuple[int, str], npt.NDArray[np.float32]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._cache: LruCache[tuple[int, str], npt.NDArray[np.float32]] = LruCache(
+            max_cache_entries
+        )
 
     def cache_size(self) -> int:
         """Number of (side, text) encodings cached."""
@@ -103,8 +102,7 @@ class ClaimJudge:
 
     def clear_cache(self) -> None:
         """Forget cached text encodings (e.g. to measure the model itself)."""
-        with self._lock:
-            self._cache.clear()
+        self._cache.clear()
 
     def judge(
         self, pairs: Sequence[tuple[str, str]], batch_size: int = 32
@@ -151,13 +149,7 @@ class ClaimJudge:
         """Frozen-layer hidden states per (side, text), from the cache or the encoder graph."""
         import numpy as np
 
-        found: dict[tuple[int, str], npt.NDArray[np.float32]] = {}
-        with self._lock:
-            for key in keys:
-                state = self._cache.get(key)
-                if state is not None:
-                    self._cache.move_to_end(key)
-                    found[key] = state
+        found = self._cache.get_many(keys)
         todo = sorted((k for k in keys if k not in found), key=lambda k: (len(k[1]), k))
         fresh: dict[tuple[int, str], npt.NDArray[np.float32]] = {}
         for start in range(0, len(todo), batch_size):
@@ -175,11 +167,7 @@ class ClaimJudge:
                 state.flags.writeable = False  # shared with the cache
                 fresh[key] = state
         found.update(fresh)
-        if fresh:
-            with self._lock:
-                self._cache.update(fresh)
-                while len(self._cache) > self._max_cache_entries:
-                    self._cache.popitem(last=False)
+        self._cache.put_many(fresh)
         return found
 
 
