@@ -9,6 +9,9 @@ How a grade is made:
 3. Coverage of the ideal answer's sentences is blended in, so a point the rubric words
    differently still counts.
 4. Red flags (known mistakes) cap the grade, unless the answer names the mistake to reject it.
+   The rubric's own red flags are matched by meaning; method mistakes any answer can make
+   (peeking, subgroup fishing, a null read as no effect, ...) by their wording, which meaning
+   alone cannot tell from the correct method (`casecoach.grading.mistakes`).
 5. Gates catch answers that are not answers: term lists, "I don't know", the question restated,
    another topic, or a decent answer to a different question of the same case.
 
@@ -408,6 +411,7 @@ class EmbeddedGrader:
         notes: list[str] = []
 
         red_flags = self._red_flags(units, flags, right)
+        red_flags += _method_mistakes(units, red_flags)
         serious = [f for f in red_flags if f.penalty >= 1.0]
         minor = sum(f.penalty for f in red_flags if f.penalty < 1.0)
         score -= minor
@@ -500,6 +504,20 @@ class EmbeddedGrader:
             if best_other > fit + OTHER_QUESTION_MARGIN:
                 return 1.25, "The answer addresses a different question of this case."
         return None, ""
+
+
+def _method_mistakes(units: _Units, flagged: list[RedFlagHit]) -> list[RedFlagHit]:
+    """Method mistakes found by their wording, except where a rubric red flag already quotes
+    the same words (one mistake is not penalised twice)."""
+    from casecoach.grading.mistakes import find_mistakes
+
+    said = [t for t, void in zip(units.texts, units.void, strict=True) if not void]
+    quoted = {hit.quote for hit in flagged}
+    return [
+        RedFlagHit(id=m.id, description=m.description, penalty=m.penalty, quote=m.quote)
+        for m in find_mistakes(said)
+        if not any(q in m.quote or m.quote in q for q in quoted)
+    ]
 
 
 def _ignores_the_numbers(task: GradingTask, units: _Units) -> bool:

@@ -1,0 +1,407 @@
+"""Method mistakes that any product data-science answer can make, found by their wording.
+
+Sentence embeddings place "stop the test as soon as it is significant" next to "fix the
+duration in advance and do not stop early": the words are the same, the method is opposite.
+These detectors read the few word patterns that carry a mistake (an act, its trigger, its
+claim) in one sentence, or in two neighbouring sentences, and they stand down when the sentence
+rejects what it describes ("we would not stop early", "that comparison is biased") or names
+the correct method beside it (sequential testing, intent-to-treat, a control group).
+
+They are written for precision: a rejected good answer costs a candidate more trust than a
+mistake the grader misses, which the rubric's own red flags may still catch. Every detector is
+case-independent; a case's specific mistakes stay in its rubric.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from casecoach.grading.text import normalize
+
+# A rejection right before the act: "we won't stop", "rather than comparing", "avoid zooming".
+_NEGATED_ACT = re.compile(
+    r"(?:\bnot|\bnever|\bno|n't|\bavoid\w*|\binstead of|\brather than|\bwithout|\bresist\w*|"
+    r"\btempting to|\btemptation to|\bmistake to|\bwrong to|\bbeware of|\bcareful not to|"
+    r"\bagainst|\bdon't|\bnor|\bstops? (?:me|us|you|them|people)|\bkeeps? (?:me|us) from|\bprevent\w*)\b[^.;:!?]{0,40}$"
+)
+# Words that judge what the sentence describes: a sentence using them discusses the mistake.
+_JUDGED = re.compile(
+    r"\b(?:bias(?:es|ed)?|confound\w*|self-?select\w*|selection (?:bias|effect)|mislead\w*|"
+    r"wrong|mistake\w*|flaw\w*|naive|naïve|invalid\w*|trap|pitfall\w*|tempting|temptation|"
+    r"overstat\w*|inflat\w*|false positives?|cherry-?pick\w*|p-?hack\w*|fishing|forking|"
+    r"dishonest|(?:not|isn't|is not|aren't) causal|correlational|spurious|fallac\w*|"
+    r"regression to the mean|reverse causal\w*|(?:isn't|is not|aren't|are not) (?:the |a )?causal|would be (?:a )?(?:bad|poor)|correlation|unobserved|"
+    r"would (?:exaggerate|distort|mislead|overstate)|distort\w*|proportional|"
+    r"(?:wouldn't|would not|can't|cannot|can not|shouldn't|should not) (?:be )?(?:present\w*|call\w*|read\w*|treat\w*|claim\w*|interpret\w*))\b"
+)
+
+_NUMBER = r"(?:\d[\d,]*(?:\.\d+)?|\.\d+)"
+_NONZERO = r"(?:0?\.\d*[1-9]\d*|[1-9][\d,]*(?:\.\d+)?)"
+# A nonzero value with its unit, not the start of a longer token ("2SLS", "0.38x").
+_VALUE = _NONZERO + r"(?:\s?(?:%|m|k|bn|million|billion|seconds?|s|pp))?(?![\w.])"
+_AXIS_WORD = r"\b(?:y-?axis|axis|axes|vertical scale|y[- ]scale)\b"
+_AXIS = r"\b(?:y-?axis|axis|axes|vertical scale|y[- ]scale|bar chart|bars|columns)\b"
+
+
+@dataclass(frozen=True)
+class Sign:
+    """Word patterns that, found together, show the mistake.
+
+    `all` are regular expressions that must all match; the first is the act, and a negation
+    right before it ("we would not ...") clears the sign. `unless` patterns name the correct
+    method: any of them clears the sign. `span` is how many neighbouring units are read
+    together ("Retention did not move. The tool has no effect on it.").
+    """
+
+    all: tuple[str, ...]
+    unless: tuple[str, ...] = ()
+    span: int = 1
+
+
+@dataclass(frozen=True)
+class Mistake:
+    id: str
+    description: str
+    signs: tuple[Sign, ...]
+    unless: tuple[str, ...] = ()  # correct-method words that clear every sign
+    penalty: float = 1.0
+
+
+@dataclass(frozen=True)
+class MistakeHit:
+    id: str
+    description: str
+    penalty: float
+    quote: str
+
+
+_SIGNIFICANT = r"(?:significan\w*|p[- ]?(?:value)?\s*(?:<|below|under|dips? below|drops? below|crosses|hits)|0?\.05\b|stat(?:istical)?(?:ly)? sig\w*|stat sig)"
+_STOP = r"\b(?:stop\w*|end\w*|call\w*|conclud\w*|ship\w*|launch\w*|declare\w*|drop\w*|turn\w* off|wrap\w* up|kill\w*|finish\w*|roll\w* out)\b"
+
+MISTAKES: tuple[Mistake, ...] = (
+    Mistake(
+        id="peeking",
+        description=(
+            "Stops the experiment when the result first looks significant: checking a fixed-"
+            "horizon test repeatedly and stopping on a crossing inflates false positives."
+        ),
+        signs=(
+            Sign(
+                all=(
+                    _STOP,
+                    r"\b(?:as soon as|the moment|once|the first time|first (?:significant|sign)|whenever|when(?:ever)? (?:it|the \w+|p|we see|results?) \w*\s*(?:hits?|reach\w*|cross\w*|becomes?|turns?|goes|gets|shows?|is)|until)\b",
+                    _SIGNIFICANT,
+                ),
+            ),
+            Sign(
+                all=(
+                    r"\b(?:check\w*|look\w* at|monitor\w*|watch\w*|peek\w*|read\w*|review\w*)\b",
+                    r"\b(?:daily|every (?:day|morning|week|few days)|each (?:day|morning|week)|continuous\w*|weekly|in real time|as (?:it|they|results) come)\b",
+                    _STOP,
+                    _SIGNIFICANT + r"|\blooks? (?:good|positive|clear)|\bwin\w*\b|\bclear\b",
+                ),
+            ),
+        ),
+        unless=(
+            r"\bsequential\w*|alpha[- ]spend\w*|always[- ]valid|msprt|o'brien|pocock|"
+            r"group[- ]sequential|pre-?(?:register|specif|commit)\w*|fixed (?:horizon|duration)|"
+            r"bonferroni|spending function|guardrail\w*|harm\w*|safety",
+        ),
+    ),
+    Mistake(
+        id="subgroup-fishing",
+        description=(
+            "Searches many segments after the fact and reports the ones that came out "
+            "significant or best: with enough cuts some will, by chance."
+        ),
+        signs=(
+            Sign(
+                all=(
+                    r"\b(?:slic\w*|cut\w*|break\w* (?:\w+ ){0,2}down|split\w*|segment(?:ing|ed)? (?:by|the|it|results)|look\w* (?:across|through)|dig\w*|drill\w*|search\w* (?:through|across|for)|scan\w*|comb\w*|go through|went through)\b",
+                    r"\b(?:every|all|each|any|many|whatever|whichever|lots of|dozens of)\b[^.;]{0,40}\b(?:segment|subgroup|slice|cut|dimension|country|countries|categor|cohort|breakdown|market|region|group size|bucket|demographic|metric)\w*",
+                    r"\b(?:significan\w*|stands? out|report\w*|highlight\w*|headline\w*|best|biggest|largest|strongest|worst|most|wins?\b|call (?:that|it)|root cause|the cause)",
+                ),
+            ),
+            Sign(
+                all=(
+                    r"\b(?:keep|kept) (?:slicing|cutting|digging|looking|segmenting|splitting|breaking)|\buntil (?:some|one|a|something|we find)\b[^.;]{0,40}\b(?:segment|slice|subgroup|categor|significan|stands? out|looks?)",
+                ),
+            ),
+            Sign(
+                all=(
+                    r"\b(?:enough|many|dozens of|lots of) (?:breakdowns|cuts|slices|segments|subgroups|dimensions)\b",
+                    r"\b(?:the cause|root cause|tells? us|significan\w*|explains?)\b",
+                ),
+            ),
+            Sign(
+                all=(
+                    r"\b(?:look\w* for|find|pick|choose|search\w* for|identify)\b (?:the )?(?:segments?|subgroups?|categor\w*|countries|markets|cohorts?|slices?) (?:where|that|with|in which)\b[^.;]{0,50}\b(?:best|most|significan\w*|strongest|biggest|largest)",
+                    r"\b(?:after|afterwards|headline\w*|report\w*|launch\w*|recommend\w*|focus)\b",
+                ),
+            ),
+            Sign(
+                all=(
+                    r"\b(?:whichever|whatever|any) (?:segment|subgroup|slice|categor\w*|country|market|cohort|cut)s?\b[^.;]{0,60}\b(?:significan\w*|best|biggest|largest|strongest|stands? out|wins?)\b",
+                ),
+            ),
+            Sign(
+                all=(
+                    r"\b(?:digging|dug|dig|trawl\w*|mining|mined|exploring|explored|poking) (?:through|into|around in) the (?:data|results|numbers)\b[^.;]{0,40}\b(?:after|afterwards|post[- ]hoc|later)",
+                ),
+                span=2,
+            ),
+        ),
+        unless=(
+            r"\bpre-?(?:register|specif|defin|commit|plann)\w*|prespecif\w*|planned in advance|"
+            r"decided (?:in advance|beforehand|up front)|multiple (?:comparison|testing|hypothes)\w*|"
+            r"bonferroni|holm|benjamini|hochberg|false discovery|\bfdr\b|family-?wise|"
+            r"exploratory|hypothes[ie]s[- ]generat\w*|hypothesis for|confirm\w* (?:it |them )?in|"
+            r"replicat\w*|follow-?up test|new test|holdout|interaction term|shrink\w*|"
+            r"mix[- ]?shift|decompos\w*|contribution|share of the (?:drop|change|decline)|multiplicity|adjusted",
+        ),
+    ),
+    Mistake(
+        id="null-read-as-no-effect",
+        description=(
+            "Reads a non-significant result as proof of no effect: a null test only says the "
+            "effect is smaller than the test could detect; its confidence interval says how "
+            "large it could still be."
+        ),
+        signs=(
+            Sign(
+                all=(
+                    r"\b(?:not|isn't|wasn't|aren't|weren't|didn't|did not|never|failed to|non-?|in)\s*(?:statistically )?(?:significan\w*|reach\w* significance|stat sig)|\bnothing (?:moved|changed|was) significan\w*|\bp\s*(?:>|above|over)\s*0?\.05|\bnull result|(?:includes|contains|crosses|overlaps|spans) zero|\bdidn't move|\bdid not move",
+                    r"\b(?:no (?:real |measurable |actual )?(?:\w+ )?(?:effect|impact|difference|benefit)|unchanged|no change|as (?:happy|satisfied|good) as before|is neutral|zero (?:effect|impact)|effect (?:is|was) (?:zero|nil|nothing)|does(?:n't| not) (?:affect|work|help|matter|move|change|improve|do anything)|has no (?:effect|impact)|do(?:es)? nothing|had no (?:effect|impact)|makes? no difference|no reason to believe|proves?|proven|demonstrat\w*|confirm\w* (?:that )?(?:there|it|the)|safe to (?:say|conclude) (?:that )?(?:it|there|the tool))\b",
+                ),
+                span=2,
+            ),
+            Sign(
+                all=(
+                    r"\b(?:proves?|proven|demonstrat\w*|establish\w*|shows? conclusively|confirm\w*)\b",
+                    r"\b(?:no (?:real |measurable |actual )?(?:effect|impact|difference)|has no|had no|does nothing|zero (?:effect|impact)|doesn't (?:affect|matter|work)|is neutral)\b",
+                ),
+            ),
+        ),
+        unless=(
+            r"\bdoes(?:n't| not) (?:mean|prove|show|imply|establish)|isn't the same as|is not the same as|"
+            r"absence of evidence|can(?:'t|not) (?:rule out|conclude|say|claim)|could(?:n't| not) rule|"
+            r"rule[sd]? out|inconclusive|underpowered|under-?powered|\bpower\w*|confidence interval|"
+            r"(?:interval|\bci) (?:runs|spans|goes|of|from|is)|plausibl\w*|consistent with|\bmde\b|minimum detectable|equivalence|non-?inferior\w*|too small to|"
+            r"as (?:large|big|much) as|between [-−–]?\d|could (?:still )?be|might (?:still )?be|"
+            r"not (?:enough|sure)|no evidence (?:of|for)|no detectable|not detectable|"
+            r"didn't detect|did not detect|we detect\w*|far from|(?:isn't|is not|≠|doesn't equal|does not equal|not the same as) (?:\w+ )?(?:no|zero) effect",
+        ),
+    ),
+    Mistake(
+        id="truncated-axis",
+        description=(
+            "Cuts a bar chart's axis so a small difference looks large: bar length must be "
+            "proportional to the value, so bars start at zero."
+        ),
+        signs=(
+            Sign(
+                all=(
+                    _AXIS,
+                    r"\b(?:start\w*|begin\w*|begun|floor\w*|bottom\w*|set\w*)\b[^.;]{0,30}?\b(?:at|from)\s+(?:~|around |about |roughly |just below )?" + _VALUE,
+                ),
+                unless=(r"\bline\b|\btrend|\bover time|\bweek by week|\bby week|\bdaily series",),
+            ),
+            Sign(
+                all=(
+                    _AXIS_WORD,
+                    r"\b(?:from|between|range of)\s+" + _VALUE + r"\s*(?:to|and|-|–)\s*" + _VALUE,
+                ),
+                unless=(r"\bline\b|\btrend|\bover time|\bweek by week|\bby week|\bdaily series",),
+            ),
+            Sign(
+                all=(
+                    r"\b(?:zoom\w*|crop\w*|clip\w*|truncat\w*|cut\w* off|tighten\w*|squeez\w*|narrow\w*|trim\w*)\b",
+                    r"\b(?:axis|axes|scale|bars?|chart|range|in on|in)\b",
+                    r"\b(?:pop|pops|drama\w*|stand\w* out|look\w* (?:big|bigger|large|larger|huge|steep|impressive|dramatic|much)|visible|noticeable|fills?|magnif\w*|emphasi[sz]\w*|easier to see|catch\w* (?:the )?eye|striking|obvious|taller|whole chart|entire chart|grab)\b",
+                ),
+            ),
+            Sign(
+                all=(
+                    r"\b(?:y-?axis|axis|scale)\b[^.;]{0,60}\b(?:so|to make|making)\b[^.;]{0,40}\b(?:gap|difference|lift|drop|effect|change|increase|decline|bar)\w*\b[^.;]{0,30}\b(?:pop|pops|stand\w* out|look\w* (?:big|bigger|large|huge|dramatic|steep|much)|fills?|visible|obvious|dramatic)",
+                ),
+            ),
+        ),
+        unless=(
+            r"\b(?:start\w*|begin\w*|anchor\w*|from|at) (?:at )?(?:zero|0)\b(?![.,]\d)[^.;]{0,40}(?:honest|always|must|should|keep)|"
+            r"\bzero[- ]based|\bnever (?:truncat|zoom|crop)|\bhonest\w*|\bdot plot|\bline chart|\bslope",
+        ),
+    ),
+    Mistake(
+        id="users-vs-non-users",
+        description=(
+            "Compares people who chose to use the feature with people who did not, or keeps "
+            "only the treated users who used it, and calls the gap the feature's effect: users "
+            "self-select, so the gap mixes the effect with who they are."
+        ),
+        signs=(
+            Sign(
+                all=(
+                    r"\b(?:compar\w*|versus|vs\.?|against|relative to|gap between|difference between|contrast\w*|match\w*)\b",
+                    r"\b(?:who (?:actually |really |regularly |ever )?(?:used?|uses|opened?|opens|adopted?|adopts|engaged?|engages|tried|enabled?|clicked|accepted|created?|sent|updated|turned on|took up|interacted)|adopters?|(?:active|engaged|regular|heavy) (?:\w+ )?(?:users?|admins?|sellers?|creators?) of|non-?(?:adopters?|users?|openers?|engagers?)|non-[a-z]+ (?:users|admins|sellers|listings|creators|groups)|users of the (?:tool|feature)|those who (?:did|do)n't|those who (?:did|do) not|who never)\b",
+                    r"\b(?:effect|impact|lift|causal\w*|caused?|because of|thanks to|credit|attribut\w*|true|real)\b",
+                ),
+            ),
+            Sign(
+                all=(
+                    r"\b(?:drop\w*|exclud\w*|remov\w*|filter\w* out|throw\w* out|discard\w*|ignor\w*|leave out|leaving out|only (?:analy[sz]e|look at|count|keep|include|use)|focus\w* (?:the analysis |the readout )?on|restrict\w* (?:\w+ )?to|analy[sz]e only|keep only|limit\w* (?:\w+ )?to|condition\w* on)\b",
+                    r"\b(?:who (?:never|didn't|did not|don't|do not) (?:\w+ )?(?:open|use|adopt|engage|click|try|tried|enable|create|send|accept)\w*|who (?:actually |really )(?:\w+ )?(?:open|use|adopt|engage|click|tri|enable|creat|sen|accept)\w*|non-?(?:users?|adopters?|openers?|engagers?)|never (?:really )?(?:received|got|saw|opened|used) (?:the )?(?:treatment|tool|feature|it)|weren't really treated|were not really treated|dilute\w*|(?:actual|real|active) (?:users|adopters|openers))",
+                ),
+            ),
+            Sign(
+                all=(
+                    r"\b(?:compar\w*|versus|vs\.?|against|relative to)\b",
+                    r"\btreat(?:ed|ment)\b[^.;]{0,40}\b(?:who (?:actually|really)|(?:active|engaged|actual) (?:\w+ )?(?:users|admins|sellers))",
+                    r"\b(?:holdout|control|held out|everyone)\b",
+                ),
+            ),
+            Sign(
+                all=(
+                    r"^[^.;]{0,25}\b(?:users|admins|sellers|people|members|creators|listings|groups|customers|viewers)\b (?:who|that|whose|with)\b",
+                    r"\b(?:more|less|fewer|higher|lower|better|worse|double|twice|half|\d+(?:\.\d+)?\s?(?:%|points?|pp))\b",
+                    r"\b(?:so|which (?:shows|means|proves)|meaning|therefore|thus)\b[^.;]{0,60}\b(?:adds?|raises?|boosts?|drives?|causes?|costs?|cuts?|works|helps?|increases?|reduces?|improves?|effect|impact|proof|lift|push \w+ to everyone)\b",
+                ),
+                unless=(r"\btreat\w*|\bcontrol\b|\barms?\b|\bvariant|\btest group|\bexperiment|\brandomi|\binterval|\bdetectable",),
+            ),
+            Sign(
+                all=(
+                    r"\bregress\w*\b[^.;]{0,80}\bon\b[^.;]{0,40}\b(?:usage|how (?:many times|often|much)|number of (?:times|opens|sessions|uses|visits)|opens|adopter|adoption flag|dose|frequency of use|times (?:they|an? \w+) (?:opened|used))",
+                    r"\b(?:causal|effect|impact|lift|dose[- ]response)\b",
+                ),
+            ),
+        ),
+        unless=(
+            r"\bintent(?:ion)?[- ]to[- ]treat|\bitt\b|\bregardless of whether|whether or not (?:they|it was)|"
+            r"used (?:it )?or not|\bas assigned|\bassigned arm|\bassignment\b|\binstrument\w*|\bcomplier\w*|"
+            r"\bcace\b|\blate\b|\btot\b|\bscal\w* (?:up )?by|\bdivid\w* (?:it |the \w+ )?by (?:the )?(?:take-?up|adoption|open|usage)|"
+            r"\bwald\b|randomi[sz]\w*|population effect|\w+-fold\b",
+        ),
+    ),
+    Mistake(
+        id="before-after-as-effect",
+        description=(
+            "Reads a before-and-after change as the effect: without a control, seasonality, "
+            "trends and other launches move the metric too."
+        ),
+        signs=(
+            Sign(
+                all=(
+                    r"\b(?:before[- ](?:and[- ])?after|pre[- /](?:and[- ])?post|pre-?launch (?:vs\.?|versus|and) post-?launch|(?:weeks?|months?|days?|period) (?:before|after) (?:the )?(?:launch|release|rollout|change)\b[^.;]{0,60}\b(?:before|after) (?:the )?(?:launch|release|rollout|change)?)",
+                    r"\b(?:effect|impact|lift|caused?|tells? us|measures?|attribut\w*|credit|result of|due to)\b",
+                ),
+            ),
+            Sign(
+                all=(
+                    r"\b(?:launch\w*|roll\w* out|ship\w*|release\w*) (?:it )?to (?:all|every|100%|everyone)\b",
+                    r"\b(?:compar\w*|track\w*|see|watch|measure)\b[^.;]{0,60}\b(?:before|after|went up|go up|goes up|rises?|increase\w*)\b",
+                    r"\b(?:no (?:need for )?(?:a )?(?:control|holdout|experiment|test)|without (?:a )?(?:control|holdout|test)|effect|impact|success)\b",
+                ),
+            ),
+            Sign(
+                all=(
+                    r"\b(?:right|just|immediately|exactly) (?:after|when|as)\b|\btiming\b",
+                    r"\b(?:so|which means|therefore|meaning|says it all|lines up)\b[^.;]{0,60}\b(?:cause|caused|to blame|responsible|culprit|revert\w*|roll\w* ?back|rollback)\b",
+                ),
+            ),
+            Sign(
+                all=(
+                    r"\bbefore\b[^.;]{0,60}\bafter\b",
+                    r"\b(?:meaning|so|therefore|which means)\b[^.;]{0,50}\b(?:lost|cost|gained|added|caused|effect|impact|drove|cut)\b",
+                ),
+            ),
+        ),
+        unless=(
+            r"\bcontrol\b(?! for)|holdout|diff(?:erence)?[- ]in[- ]diff\w*|\bdid\b|synthetic|counterfactual|"
+            r"season\w*|year[- ]over[- ]year|\byoy\b|interrupted time|comparison group|"
+            r"not (?:enough|causal)|can't attribute|cannot attribute|staggered|untreated",
+        ),
+    ),
+    Mistake(
+        id="independent-observations",
+        description=(
+            "Treats repeated or clustered observations (member-days, messages, impressions of "
+            "the same group or user) as independent: standard errors come out far too small."
+        ),
+        signs=(
+            Sign(
+                all=(
+                    r"\b(?:independent|iid|i\.i\.d)\b",
+                    r"\b(?:each|every|treat\w*|as)\b[^.;]{0,40}\b(?:observations?|data points?|rows?|samples?|member-?days?|user-?days?|messages?|impressions?|sessions?|events?|listings?|prompts?|queries|posts?)\b",
+                ),
+            ),
+            Sign(
+                all=(
+                    r"\b(?:millions|billions|huge number|so many|hundreds of millions|enormous)\b[^.;]{0,60}\b(?:rows?|observations?|data points?|member-?days?|user-?days?|impressions?|events?|messages?)\b",
+                    r"\b(?:tiny|small|narrow|anything|everything|every difference|significan\w*|power)\b",
+                ),
+                unless=(r"\bstill\b",),
+            ),
+            Sign(
+                all=(
+                    r"\b(?:plain|standard|naive|ordinary|simple|default|regular|usual) (?:ols |t-?test |)(?:standard errors?|ses?|errors|t-?tests?|variance)\b",
+                    r"\b(?:fine|enough|ok|okay|suffic\w*|work|do|good)\b",
+                ),
+            ),
+        ),
+        unless=(
+            r"\bclust\w*|not independent|aren't independent|are not independent|correlat\w* within|"
+            r"non-?independen\w*|bootstrap\w*|delta method|design effect|intra-?class|\bicc\b|"
+            r"random effects|mixed (?:effects )?model|aggregat\w* (?:to|at|by|up)|one row per|"
+            r"at the (?:group|user|thread|seller|cluster|chat|team)[- ]level",
+        ),
+    ),
+)
+
+
+@lru_cache(maxsize=None)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+def _act_negated(text: str, pattern: str) -> bool:
+    """Whether every occurrence of the act is negated or rejected right before it."""
+    found = list(_compiled(pattern).finditer(text))
+    return bool(found) and all(_NEGATED_ACT.search(text[: m.start()]) for m in found)
+
+
+def _shows(text: str, sign: Sign, mistake: Mistake) -> bool:
+    if not all(_compiled(p).search(text) for p in sign.all):
+        return False
+    if any(_compiled(p).search(text) for p in (*sign.unless, *mistake.unless)):
+        return False
+    if _JUDGED.search(text):
+        return False
+    return not _act_negated(text, sign.all[0])
+
+
+def find_mistakes(units: tuple[str, ...] | list[str]) -> list[MistakeHit]:
+    """The method mistakes an answer's units show, each once, quoted where it was found."""
+    texts = [normalize(u).lower() for u in units]
+    hits: list[MistakeHit] = []
+    for mistake in MISTAKES:
+        quote = _first_sign(mistake, texts, units)
+        if quote is not None:
+            hits.append(MistakeHit(mistake.id, mistake.description, mistake.penalty, quote))
+    return hits
+
+
+def _first_sign(
+    mistake: Mistake, texts: list[str], units: tuple[str, ...] | list[str]
+) -> str | None:
+    for sign in mistake.signs:
+        for i in range(len(texts)):
+            window = " ".join(texts[i : i + sign.span])
+            if sign.span > 1 and i + sign.span > len(texts):
+                continue
+            if _shows(window, sign, mistake):
+                return " ".join(units[i : i + sign.span])
+    for sign in mistake.signs:  # a window of two also catches the last unit alone
+        if sign.span > 1 and texts and _shows(texts[-1], sign, mistake):
+            return units[-1]
+    return None
