@@ -32,7 +32,8 @@ _JUDGED = re.compile(
     r"wrong|mistake\w*|flaw\w*|naive|naïve|invalid\w*|trap|pitfall\w*|tempting|temptation|"
     r"overstat\w*|inflat\w*|false positives?|cherry-?pick\w*|p-?hack\w*|fishing|forking|"
     r"dishonest|(?:not|isn't|is not|aren't) causal|correlational|spurious|fallac\w*|"
-    r"regression to the mean|reverse causal\w*|(?:isn't|is not|aren't|are not) (?:the |a )?causal|would be (?:a )?(?:bad|poor)|correlation|unobserved|"
+    r"regression to the mean|(?:isn't|is not|not) (?:an option|possible|acceptable|advisable|wise|enough)|would (?:make|let)[^.;]{0,40}\blook|arbitrar\w*|whatever the scal\w*|any two (?:lines|series|metrics)|"
+    r"(?:wouldn't|would not|'d not|won't|will not|don't|do not|never) (?:use|draw|plot|show|put|pick|choose)|invent\w*|reverse causal\w*|(?:isn't|is not|aren't|are not) (?:the |a )?causal|would be (?:a )?(?:bad|poor)|correlation|unobserved|"
     r"would (?:exaggerate|distort|mislead|overstate)|distort\w*|proportional|"
     r"(?:wouldn't|would not|can't|cannot|can not|shouldn't|should not) (?:be )?(?:present\w*|call\w*|read\w*|treat\w*|claim\w*|interpret\w*))\b"
 )
@@ -143,12 +144,20 @@ MISTAKES: tuple[Mistake, ...] = (
             ),
             Sign(
                 all=(
-                    r"\b(?:whichever|whatever|any) (?:segment|subgroup|slice|categor\w*|country|market|cohort|cut)s?\b[^.;]{0,60}\b(?:significan\w*|best|biggest|largest|strongest|stands? out|wins?)\b",
+                    r"\b(?:whichever|whatever|any) (?:segment|subgroup|slice|categor\w*|country|market|cohort|cut|cell)s?\b[^.;]{0,60}(?:\b(?:significan\w*|best|biggest|largest|strongest|stands? out|wins?|clears?)\b|p\s*<)",
                 ),
             ),
             Sign(
                 all=(
                     r"\b(?:digging|dug|dig|trawl\w*|mining|mined|exploring|explored|poking) (?:through|into|around in) the (?:data|results|numbers)\b[^.;]{0,40}\b(?:after|afterwards|post[- ]hoc|later)",
+                ),
+                span=2,
+            ),
+            Sign(
+                all=(
+                    r"\b(?:cut|cutting|slic\w*|split\w*|broke|break\w*|segment\w*|look\w* across|dug|dig\w*)\b[^.;]{0,50}\b(?:after the (?:test|experiment|readout|fact)|afterwards|post[- ]hoc)|\b(?:after the (?:test|experiment|readout|fact)|afterwards|post[- ]hoc)\b[^.;]{0,40}\b(?:cut|cutting|slic\w*|split\w*|broke|break\w*|segment\w*|looked across)",
+                    r"\b(?:headline|opener|story|lead with|open with|becomes|focus|target\w*|recommend\w*|launch\w* (?:to|in)|rollout|start\w* the rollout)\b",
+                    r"\bp\s*[=<]|significan\w*",
                 ),
                 span=2,
             ),
@@ -173,7 +182,7 @@ MISTAKES: tuple[Mistake, ...] = (
             Sign(
                 all=(
                     r"\b(?:not|isn't|wasn't|aren't|weren't|didn't|did not|never|failed to|non-?|in)\s*(?:statistically )?(?:significan\w*|reach\w* significance|stat sig)|\bnothing (?:moved|changed|was) significan\w*|\bp\s*(?:>|above|over)\s*0?\.05|\bnull result|(?:includes|contains|crosses|overlaps|spans) zero|\bdidn't move|\bdid not move",
-                    r"\b(?:no (?:real |measurable |actual )?(?:\w+ )?(?:effect|impact|difference|benefit)|unchanged|no change|as (?:happy|satisfied|good) as before|is neutral|zero (?:effect|impact)|effect (?:is|was) (?:zero|nil|nothing)|does(?:n't| not) (?:affect|work|help|matter|move|change|improve|do anything)|has no (?:effect|impact)|do(?:es)? nothing|had no (?:effect|impact)|makes? no difference|no reason to believe|proves?|proven|demonstrat\w*|confirm\w* (?:that )?(?:there|it|the)|safe to (?:say|conclude) (?:that )?(?:it|there|the tool))\b",
+                    r"\b(?:no (?:real |measurable |actual )?(?:\w+ )?(?:effect|impact|difference|benefit)|unchanged|no change|as (?:happy|satisfied|good) as before|is neutral|zero (?:effect|impact)|(?:effect|impact|change|cost|harm|difference)s? (?:is|was|are|were) (?:zero|nil|nothing|none)|does(?:n't| not) (?:affect|work|help|matter|move|change|improve|do anything)|has no (?:effect|impact)|do(?:es)? nothing|had no (?:effect|impact)|makes? no difference|no reason to believe|proves?|proven|demonstrat\w*|confirm\w* (?:that )?(?:there|it|the)|safe to (?:say|conclude) (?:that )?(?:it|there|the tool))\b",
                 ),
                 span=2,
             ),
@@ -181,6 +190,11 @@ MISTAKES: tuple[Mistake, ...] = (
                 all=(
                     r"\b(?:proves?|proven|demonstrat\w*|establish\w*|shows? conclusively|confirm\w*)\b",
                     r"\b(?:no (?:real |measurable |actual )?(?:effect|impact|difference)|has no|had no|does nothing|zero (?:effect|impact)|doesn't (?:affect|matter|work)|is neutral)\b",
+                ),
+            ),
+            Sign(
+                all=(
+                    r"\b(?:pass\w*|fine|ok|okay|safe|clear\w*|green|met|holds?)\b[^.;]{0,40}\b(?:unless|as long as|if|so long as)\b[^.;]{0,50}\b(?:is|are|isn't|is not|aren't|are not|comes? out|shows? up as|reaches?)\b[^.;]{0,25}\b(?:statistically )?significan\w*",
                 ),
             ),
         ),
@@ -275,11 +289,19 @@ MISTAKES: tuple[Mistake, ...] = (
                     r"\b(?:causal|effect|impact|lift|dose[- ]response)\b",
                 ),
             ),
+            Sign(
+                all=(
+                    r"\b(?:compar\w*|versus|vs\.?|against|relative to|gap)\b",
+                    r"\b(?:whose (?:\w+ ){0,3}(?:opened|used|adopted|engaged|clicked|accepted|rose|grew)|openers|non-openers|where they didn't|whose didn't|who didn't)\b",
+                    r"\b(?:effect|impact|lift|causal\w*|benefit|payoff|headline|unlock\w*|shows? (?:the|that|what))\b",
+                ),
+                span=2,
+            ),
         ),
         unless=(
             r"\bintent(?:ion)?[- ]to[- ]treat|\bitt\b|\bregardless of whether|whether or not (?:they|it was)|"
             r"used (?:it )?or not|\bas assigned|\bassigned arm|\bassignment\b|\binstrument\w*|\bcomplier\w*|"
-            r"\bcace\b|\blate\b|\btot\b|\bscal\w* (?:up )?by|\bdivid\w* (?:it |the \w+ )?by (?:the )?(?:take-?up|adoption|open|usage)|"
+            r"\bcace\b|\blate\b|\btot\b|\bscal\w* (?:up )?by|\bdivid\w*\b[^.;]{0,30}\b(?:take-?up|uptake|adoption|open\w*|usage|compliance)|\bor not\b|"
             r"\bwald\b|randomi[sz]\w*|population effect|\w+-fold\b",
         ),
     ),
@@ -292,7 +314,7 @@ MISTAKES: tuple[Mistake, ...] = (
         signs=(
             Sign(
                 all=(
-                    r"\b(?:before[- ](?:and[- ])?after|pre[- /](?:and[- ])?post|pre-?launch (?:vs\.?|versus|and) post-?launch|(?:weeks?|months?|days?|period) (?:before|after) (?:the )?(?:launch|release|rollout|change)\b[^.;]{0,60}\b(?:before|after) (?:the )?(?:launch|release|rollout|change)?)",
+                    r"\b(?:before[- ](?:and[- ])?after|pre[- /](?:and[- ])?post|pre-?launch (?:vs\.?|versus|and) post-?launch|(?:weeks?|months?|days?|period|quarter|year) (?:before|after) (?:the )?(?:launch|release|rollout|change)\b[^.;]{0,60}\b(?:before|after) (?:the )?(?:launch|release|rollout|change)?|(?:weeks?|months?|days?|period|quarter|year) after (?:the )?(?:launch|release|rollout)\b[^.;]{0,40}\b(?:against|versus|vs\.?|compared? (?:to|with)) (?:the )?(?:\w+ )?(?:weeks?|months?|days?|period|quarter|year)s? (?:before|prior))",
                     r"\b(?:effect|impact|lift|caused?|tells? us|measures?|attribut\w*|credit|result of|due to)\b",
                 ),
             ),
@@ -321,6 +343,22 @@ MISTAKES: tuple[Mistake, ...] = (
             r"season\w*|year[- ]over[- ]year|\byoy\b|interrupted time|comparison group|"
             r"not (?:enough|causal)|can't attribute|cannot attribute|staggered|untreated",
         ),
+    ),
+    Mistake(
+        id="no-control-group",
+        description=(
+            "Measures the launch without a control group: whatever else moves the metric in "
+            "the same weeks (seasons, other launches, trends) is counted as the feature's effect."
+        ),
+        signs=(
+            Sign(
+                all=(
+                    r"\b(?:skip\w*|no need for|don't need|do not need|without|forgo\w*|instead of)\b (?:holding (?:anyone|anybody|any \w+|\w+) back|(?:a |an |any |the )?(?:holdout|hold-?back|control group|control arm|a/b test|experiment))\b",
+                    r"\b(?:measur\w*|success|effect|impact|read|track\w*|compar\w*|launch\w*|roll\w* out|ship\w*)\b",
+                ),
+            ),
+        ),
+        unless=(r"\bdiff(?:erence)?[- ]in[- ]diff\w*|synthetic control|counterfactual|staggered|switchback|geo[- ]?(?:test|experiment)|interrupted time",),
     ),
     Mistake(
         id="independent-observations",
@@ -354,6 +392,95 @@ MISTAKES: tuple[Mistake, ...] = (
             r"non-?independen\w*|bootstrap\w*|delta method|design effect|intra-?class|\bicc\b|"
             r"random effects|mixed (?:effects )?model|aggregat\w* (?:to|at|by|up)|one row per|"
             r"at the (?:group|user|thread|seller|cluster|chat|team)[- ]level",
+        ),
+    ),
+    Mistake(
+        id="uncertainty-left-off",
+        description=(
+            "Leaves the uncertainty off the chart: without intervals a reader cannot tell a real "
+            "difference from noise."
+        ),
+        signs=(
+            Sign(
+                all=(
+                    r"\b(?:leav\w*|left|keep\w*|kept|drop\w*|omit\w*|strip\w*|take|took|skip\w*|remov\w*)\b (?:off |out )?(?:the |any )?(?:\w+ )?(?:confidence intervals?|error bars?|intervals?|cis?|uncertainty|whiskers)\b",
+                    r"\b(?:off|out|clean\w*|simpl\w*|confus\w*|clutter\w*|distract\w*|busy|non-?technical|pms?|execs?|leadership|slide|chart|visual)\b",
+                ),
+            ),
+            Sign(
+                all=(
+                    r"\b(?:no need for|don't need|doesn't need|do not need|does not need|without)\b (?:the |any )?(?:\w+ )?(?:confidence intervals?|error bars?|intervals?|cis?|uncertainty|whiskers)\b",
+                ),
+            ),
+            Sign(
+                all=(
+                    r"\bpoint estimates? only\b|\bonly (?:the )?point estimates?\b|\b(?:intervals?|error bars|cis?|uncertainty) (?:read|reads|look|looks|come across|comes across|would read|would look) (?:as |like )?(?:hedging|noise|clutter|confusing|distracting|weak)",
+                ),
+            ),
+        ),
+        unless=(r"\bappendix|\bfootnote|\bhover|\btooltip|\bin the (?:notes|doc|writeup|back-?up)",),
+    ),
+    Mistake(
+        id="dual-axis-as-evidence",
+        description=(
+            "Uses a two-axis chart to show that two metrics move together or that one drives the "
+            "other: the axes' scales are arbitrary, so the picture proves nothing."
+        ),
+        signs=(
+            Sign(
+                all=(
+                    r"\b(?:dual|two|twin|second|secondary|separate|right-hand|left and right|left-hand)[- ](?:y[- ])?ax[ie]s\b|\bon the (?:left|right) (?:y-?)?axis\b[^.;]{0,60}\b(?:left|right) (?:y-?)?axis|\b(?:left|right) axis\b",
+                    r"\b(?:caus\w*|drives?|driving|move together|moving together|track\w*|correlat\w*|opposition|cross\w*|explain\w*|because|blame|visibly|in lockstep|goes with|follow\w*|trade-?off|mechanism|relationship|goes up|tying)\b",
+                ),
+                span=2,
+            ),
+        ),
+        unless=(r"\bsmall multiples|\bseparate (?:panels|charts)|\bstacked panels|\bindex\w* (?:both|to)|\bshared x",),
+    ),
+    Mistake(
+        id="tool-usage-as-success",
+        description=(
+            "Makes usage of the feature itself (opens, views, clicks, time in it) the measure of "
+            "success: launching a feature moves those by construction; success is the outcome it "
+            "was built to change."
+        ),
+        signs=(
+            Sign(
+                all=(
+                    r"\b(?:success|primary|main|north[- ]star|key|headline|top-?line|goal)\b[^.;]{0,25}\b(?:metrics?|kpis?|measures?|means|is|=|will be|would be)\b|\bsuccess (?:means|is)|\bmeasure(?:d)? success\b|\b(?:is|as) (?:a|the) success\b|\bthe launch is a success",
+                    r"\b(?:opens?|opened|opening|views?|viewed|clicks?|clicked|taps?|tapped|visits?|sessions?|time spent|minutes|impressions?|searches)\b[^.;]{0,30}\b(?:the )?(?:dashboard|tool|feature|page|surface|insights?|bar|button|panel|tab|card)\b|\b(?:active|weekly|daily|monthly) (?:active )?(?:dashboard|tool|feature|insights) (?:users|admins|sellers|openers|viewers)\b|\b(?:dashboard|tool|feature|page|insights?) (?:opens|views|visits|clicks|usage|sessions|time)\b|\badmins? (?:who )?(?:open|click|view|use)\w* (?:it|the tool|the dashboard|into the tool)",
+                ),
+            ),
+        ),
+        unless=(
+            r"\bguardrail\w*|\bsecondary|\bdiagnostic\w*|\binput metric|\bleading indicator|\bproxy|\bfunnel|"
+            r"\bnot (?:the|a) (?:goal|success)|\bmeans to|\bretention|\bretain\w*|\bactivity|\bdownstream|\boutcome|"
+            r"\bcounter-?metric|\bhealth|\bintent|\bassigned|\bcomparison|\banalysis|\brevenue|\bsell-?through|\bsatisf\w*",
+        ),
+    ),
+    Mistake(
+        id="short-read-as-long-run",
+        description=(
+            "Reads the first week or two as the lasting effect: novelty and learning fade or "
+            "build, so a short test says little about retention or the long run."
+        ),
+        signs=(
+            Sign(
+                all=(
+                    r"\b(?:one|two|1|2|a|first|single) (?:full )?weeks?\b[^.;]{0,30}\b(?:is|are|should be|will be|would be|gives?|captures?)\b[^.;]{0,20}\b(?:enough|plenty|sufficient|all we need|the (?:long-?term|lasting|full|steady|true) (?:effect|picture|impact))",
+                ),
+            ),
+            Sign(
+                all=(
+                    r"\b(?:first|opening|launch|initial|week[- ]one|early) (?:week|weeks|days|fortnight)\b",
+                    r"\b(?:extrapolat\w*|annuali[sz]\w*|project\w* (?:forward|out|over|for)|for the (?:year|quarter)|long[- ]?(?:term|run)|lasting|permanent\w*|the same going forward|hold(?:s)? (?:up|forever)|the (?:true|real|actual) (?:effect|impact))\b",
+                    r"\b(?:effect|lift|gain|impact|win|result|bump|increase)\b",
+                ),
+            ),
+        ),
+        unless=(
+            r"\bnovelty|\bprimacy|\bdecay\w*|\bwear\w* off|\bfade\w*|\bholdout|\blearning|\bpersist\w*|"
+            r"\bsettle\w*|\bstabili[sz]\w*|\blater weeks|\bweek by week|\bover (?:the )?weeks|\bmonths?\b",
         ),
     ),
 )

@@ -1,0 +1,74 @@
+"""Answers written to fool a grader: wrong methods in the right words, padded weak answers, and
+correct answers in unusual words.
+
+Usage: python benchmarks/adversarial.py [--grader embedded] [--show-failures]
+
+The answers are in benchmarks/data/adversarial/<case>.yaml, written from each case's scenario,
+questions and ideal answers only: their writers did not see the rubric's red flags, the grader's
+code or its output. Bounds: wrong-method ≤ 2.5, padded ≤ 2.5, unusual-correct ≥ 4.0.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "benchmarks" / "data" / "adversarial"
+BOUNDS = {"wrong-method": (None, 2.5), "padded": (None, 2.5), "unusual-correct": (4.0, None)}
+
+
+def within(kind: str, score: float) -> bool:
+    low, high = BOUNDS[kind]
+    return (low is None or score >= low) and (high is None or score <= high)
+
+
+def main() -> int:
+    from casecoach.cases.loader import CaseLibrary
+    from casecoach.grading.protocol import GradingTask
+    from casecoach.grading.registry import get_grader
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--grader", default="embedded")
+    parser.add_argument("--show-failures", action="store_true")
+    args = parser.parse_args()
+    library = CaseLibrary.load()
+    grader = get_grader(args.grader)
+    passed: dict[str, list[bool]] = defaultdict(list)
+    scores: dict[str, list[float]] = defaultdict(list)
+    by_case: dict[str, list[bool]] = defaultdict(list)
+    files = sorted(DATA.glob("*.yaml"))
+    if not files:
+        print(f"no answer files in {DATA}", file=sys.stderr)
+        return 1
+    for path in files:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        case = library.get(data["case"])
+        questions = {q.id: q for q in case.questions}
+        for item in data["answers"]:
+            task = GradingTask(question=questions[item["question"]], answer=item["answer"], case=case)
+            grade = grader.grade(task)
+            ok = within(item["kind"], grade.score)
+            passed[item["kind"]].append(ok)
+            scores[item["kind"]].append(grade.score)
+            by_case[case.id].append(ok)
+            if not ok and args.show_failures:
+                flags = ", ".join(f.id for f in grade.red_flags) or "no red flag"
+                print(f"  {item['id']}: {grade.score:.2f} ({flags}) - {item.get('note', '')}")
+    print(f"{sum(map(len, passed.values()))} answers in {len(files)} cases")
+    for kind, (low, high) in BOUNDS.items():
+        n, ok = len(passed[kind]), sum(passed[kind])
+        bound = f"≥ {low}" if low is not None else f"≤ {high}"
+        mean = sum(scores[kind]) / max(1, n)
+        print(f"{kind:<16} {bound}: {ok}/{n} ({ok / max(1, n):.0%})  mean score {mean:.2f}")
+    for case_id, oks in sorted(by_case.items()):
+        print(f"  {case_id:<32} {sum(oks)}/{len(oks)} within bounds")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""Method mistakes found by their wording: each detector catches its mistake in words it was not
+written from, stands down when the sentence rejects it, and never fires on a correct claim."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from casecoach.cases.loader import CaseLibrary
+from casecoach.grading import GradingTask, get_grader
+from casecoach.grading.mistakes import MISTAKES, find_mistakes
+from casecoach.grading.text import split_units
+
+CLAIMS = Path(__file__).resolve().parents[1] / "data" / "claims"
+
+# (mistake, an answer that makes it, the same idea rejected or done right)
+EXAMPLES = [
+    (
+        "peeking",
+        "We'll watch the dashboard every morning and call the test the first day retention "
+        "comes out significant.",
+        "We fix four weeks in advance and will not stop the test when retention first looks "
+        "significant; a sequential design would be the way to look early.",
+    ),
+    (
+        "subgroup-fishing",
+        "After the readout I'd slice the results by every country and age band and headline "
+        "whichever segment is significant.",
+        "We name two segments in advance and correct for multiple comparisons; anything else is "
+        "exploratory and needs a new test.",
+    ),
+    (
+        "null-read-as-no-effect",
+        "Retention was not statistically significant, so the tool has no effect on it.",
+        "Retention was not significant, but that does not mean no effect: the interval runs from "
+        "-0.4 to +1.0 points, so a one-point gain is still possible.",
+    ),
+    (
+        "truncated-axis",
+        "Two bars with the y-axis starting at 0.58 so the difference is easy to see.",
+        "Two bars on an axis that starts at zero, each with its 95% interval.",
+    ),
+    (
+        "users-vs-non-users",
+        "The effect is the difference between admins who opened the dashboard and admins who "
+        "never opened it.",
+        "Comparing admins who opened it with those who never did would be biased by "
+        "self-selection, so the primary estimate is intent-to-treat.",
+    ),
+    (
+        "before-after-as-effect",
+        "Launch it to everyone and compare activity in the month before and after the launch to "
+        "measure its impact.",
+        "A before-and-after comparison would confound the launch with seasonality, so we keep a "
+        "randomized control group.",
+    ),
+    (
+        "no-control-group",
+        "Skip the holdout and track retention for all admins after launch to measure the impact.",
+        "We can't measure the impact without a control group, so 80,000 groups stay in a "
+        "randomized control arm.",
+    ),
+    (
+        "independent-observations",
+        "Treat every member-day as an independent observation; with billions of rows the "
+        "standard errors will be tiny.",
+        "Member-days of one group are not independent, so standard errors are clustered by group.",
+    ),
+    (
+        "uncertainty-left-off",
+        "I'd leave out the error bars so the slide stays clean for the product team.",
+        "Each bar carries its 95% interval, labelled so the team can see what is noise.",
+    ),
+    (
+        "dual-axis-as-evidence",
+        "Plot activity on the left axis and dashboard opens on the right axis to show that "
+        "usage drives activity.",
+        "Two lines on a shared axis, indexed to 100 at launch; a dual axis would let any two "
+        "series look linked, so I'd avoid it.",
+    ),
+    (
+        "tool-usage-as-success",
+        "The primary success metric is weekly dashboard opens per admin.",
+        "Dashboard opens are a diagnostic of adoption; success is admin retention and group "
+        "activity.",
+    ),
+    (
+        "short-read-as-long-run",
+        "One week is enough to measure the lasting effect on retention.",
+        "The first week carries a novelty bump, so we read the effect from week three onwards "
+        "and keep a holdout for months.",
+    ),
+]
+
+
+def test_every_detector_has_an_example() -> None:
+    assert {m.id for m in MISTAKES} == {e[0] for e in EXAMPLES}
+
+
+@pytest.mark.parametrize(("mistake", "wrong", "right"), EXAMPLES, ids=[e[0] for e in EXAMPLES])
+def test_detector_catches_the_mistake_and_not_its_rejection(
+    mistake: str, wrong: str, right: str
+) -> None:
+    hits = find_mistakes(split_units(wrong))
+    assert mistake in {h.id for h in hits}
+    hit = next(h for h in hits if h.id == mistake)
+    assert hit.quote in wrong  # the quote is the answer's own words
+    assert find_mistakes(split_units(right)) == []
+
+
+def test_a_mistake_split_over_two_sentences_is_caught() -> None:
+    answer = "Retention did not reach significance. So the tool has no effect on whether admins stay."
+    assert [h.id for h in find_mistakes(split_units(answer))] == ["null-read-as-no-effect"]
+
+
+def _claims() -> list[dict[str, str]]:
+    return [json.loads(line) for path in sorted(CLAIMS.glob("*.jsonl")) for line in path.open()]
+
+
+def test_no_detector_fires_on_correct_claims_or_rejections() -> None:
+    """Precision on 2,253 labelled sentences: those that make a rubric point correctly and
+    those that reject a red flag. A detector that fired on one would cap a good answer."""
+    correct = [
+        c
+        for c in _claims()
+        if (c["target"].startswith("criterion:") and c["label"] == "entails")
+        or (c["target"].startswith("red-flag:") and c["label"] == "contradicts")
+    ]
+    assert len(correct) > 2000
+    fired = [(c["text"], [h.id for h in hits]) for c in correct if (hits := find_mistakes([c["text"]]))]
+    assert fired == []
+
+
+def test_no_detector_fires_on_ideal_answers_or_rubric_phrasings() -> None:
+    for case in CaseLibrary.load():
+        for question in case.questions:
+            assert find_mistakes(split_units(question.ideal_answer)) == [], (case.id, question.id)
+            for criterion in question.rubric.criteria if question.rubric else []:
+                for phrasing in criterion.phrasings:
+                    assert find_mistakes([phrasing]) == [], (case.id, criterion.id, phrasing)
+
+
+def test_a_method_mistake_caps_the_grade_with_its_quote() -> None:
+    case = CaseLibrary.load().get("community-insights")
+    question = case.question("storytelling")
+    answer = (
+        question.ideal_answer
+        + "\n\nOn retention, 71.3% against 71.0% was not significant, so the tool has no effect "
+        "on admin retention and we can stop tracking it."
+    )
+    grade = get_grader("embedded").grade(GradingTask(question=question, answer=answer, case=case))
+    flagged = {f.id: f for f in grade.red_flags}
+    assert grade.score <= 2.5
+    assert any("no effect on admin retention" in f.quote for f in flagged.values())
