@@ -50,7 +50,8 @@ def main() -> int:
         case = library.get(data["case"])
         questions = {q.id: q for q in case.questions}
         for item in data["answers"]:
-            task = GradingTask(question=questions[item["question"]], answer=item["answer"], case=case)
+            question = questions[item["question"]]
+            task = GradingTask(question=question, answer=item["answer"], case=case)
             grade = grader.grade(task)
             ok = within(item["kind"], grade.score)
             passed[item["kind"]].append(ok)

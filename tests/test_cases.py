@@ -116,3 +116,14 @@ def test_validate_folder(tmp_path: Path) -> None:
 def test_unknown_case_lists_valid_ids() -> None:
     with pytest.raises(LookupError, match="valid cases: .*community-insights"):
         CaseLibrary.load().get("nope")
+
+
+def test_a_red_flag_may_name_a_known_detector_only() -> None:
+    from pydantic import ValidationError
+
+    from casecoach.cases.schema import RedFlag
+
+    flag = {"id": "early-stop", "description": "Stops early.", "phrasings": ["Stop early."]}
+    assert RedFlag.model_validate({**flag, "detector": "peeking"}).detector == "peeking"
+    with pytest.raises(ValidationError, match="unknown detector 'peek'; known: .*peeking"):
+        RedFlag.model_validate({**flag, "detector": "peek"})

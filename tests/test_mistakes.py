@@ -10,7 +10,7 @@ import pytest
 
 from casecoach.cases.loader import CaseLibrary
 from casecoach.grading import GradingTask, get_grader
-from casecoach.grading.mistakes import MISTAKES, find_mistakes
+from casecoach.grading.mistakes import MISTAKE_IDS, MISTAKES, find_mistakes
 from casecoach.grading.text import split_units
 
 CLAIMS = Path(__file__).resolve().parents[1] / "data" / "claims"
@@ -55,6 +55,12 @@ EXAMPLES = [
         "measure its impact.",
         "A before-and-after comparison would confound the launch with seasonality, so we keep a "
         "randomized control group.",
+    ),
+    (
+        "individual-randomization",
+        "We randomly assign 112,000 admins to treatment and 112,000 to control, 50/50 at the "
+        "admin level.",
+        "We randomize whole groups, so every admin of a group lands in the same arm.",
     ),
     (
         "no-control-group",
@@ -103,15 +109,22 @@ def test_every_detector_has_an_example() -> None:
 def test_detector_catches_the_mistake_and_not_its_rejection(
     mistake: str, wrong: str, right: str
 ) -> None:
-    hits = find_mistakes(split_units(wrong))
+    hits = find_mistakes(split_units(wrong), linked=MISTAKE_IDS)
     assert mistake in {h.id for h in hits}
     hit = next(h for h in hits if h.id == mistake)
     assert hit.quote in wrong  # the quote is the answer's own words
-    assert find_mistakes(split_units(right)) == []
+    assert find_mistakes(split_units(right), linked=MISTAKE_IDS) == []
+
+
+def test_a_case_dependent_detector_runs_only_where_a_red_flag_names_it() -> None:
+    answer = ["We randomly assign half of all users to the new layout and half to the old one."]
+    assert find_mistakes(answer) == []  # right for a feature each person sees alone
+    linked = find_mistakes(answer, linked=frozenset({"individual-randomization"}))
+    assert [h.id for h in linked] == ["individual-randomization"]
 
 
 def test_a_mistake_split_over_two_sentences_is_caught() -> None:
-    answer = "Retention did not reach significance. So the tool has no effect on whether admins stay."
+    answer = "Retention did not reach significance. So the tool has no effect on whether they stay."
     assert [h.id for h in find_mistakes(split_units(answer))] == ["null-read-as-no-effect"]
 
 
@@ -129,17 +142,39 @@ def test_no_detector_fires_on_correct_claims_or_rejections() -> None:
         or (c["target"].startswith("red-flag:") and c["label"] == "contradicts")
     ]
     assert len(correct) > 2000
-    fired = [(c["text"], [h.id for h in hits]) for c in correct if (hits := find_mistakes([c["text"]]))]
+    fired = [
+        (c["text"], [h.id for h in hits]) for c in correct if (hits := find_mistakes([c["text"]]))
+    ]
+    assert fired == []
+
+
+def test_linked_detectors_spare_correct_claims_of_their_cases() -> None:
+    linked_by_case = {
+        case.id: frozenset(f.detector for q in case.questions if q.rubric
+                           for f in q.rubric.red_flags if f.detector)
+        for case in CaseLibrary.load()
+    }
+    assert any(linked_by_case.values())
+    fired = []
+    for c in _claims():
+        correct = (c["target"].startswith("criterion:") and c["label"] == "entails") or (
+            c["target"].startswith("red-flag:") and c["label"] == "contradicts"
+        )
+        if correct and (hits := find_mistakes([c["text"]], linked=linked_by_case[c["case"]])):
+            fired.append((c["text"], [h.id for h in hits]))
     assert fired == []
 
 
 def test_no_detector_fires_on_ideal_answers_or_rubric_phrasings() -> None:
     for case in CaseLibrary.load():
+        linked = frozenset(f.detector for q in case.questions if q.rubric
+                           for f in q.rubric.red_flags if f.detector)
         for question in case.questions:
-            assert find_mistakes(split_units(question.ideal_answer)) == [], (case.id, question.id)
+            found = find_mistakes(split_units(question.ideal_answer), linked=linked)
+            assert found == [], (case.id, question.id)
             for criterion in question.rubric.criteria if question.rubric else []:
                 for phrasing in criterion.phrasings:
-                    assert find_mistakes([phrasing]) == [], (case.id, criterion.id, phrasing)
+                    assert find_mistakes([phrasing], linked=linked) == [], (case.id, phrasing)
 
 
 def test_a_method_mistake_caps_the_grade_with_its_quote() -> None:

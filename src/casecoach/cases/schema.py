@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from casecoach.cases.competency import COMPETENCY_LABELS, Competency, Difficulty
 
@@ -52,6 +59,22 @@ class RedFlag(_Strict):
     description: Text
     phrasings: list[Text] = Field(min_length=1)
     penalty: float = Field(default=1.0, gt=0, le=4)
+    detector: Slug | None = Field(
+        default=None,
+        description=(
+            "A method-mistake detector that also finds this flag by its wording, for example "
+            "individual-randomization, peeking, subgroup-fishing (docs/authoring.md lists them)."
+        ),
+    )
+
+    @field_validator("detector")
+    @classmethod
+    def _known_detector(cls, value: str | None) -> str | None:
+        from casecoach.grading.mistakes import MISTAKE_IDS  # lazy: grading imports cases
+
+        if value is not None and value not in MISTAKE_IDS:
+            raise ValueError(f"unknown detector {value!r}; known: {', '.join(sorted(MISTAKE_IDS))}")
+        return value
 
 
 class Rubric(_Strict):

@@ -106,6 +106,7 @@ class Flag:
     description: str
     penalty: float
     phrasings: tuple[str, ...]
+    detector: str | None = None  # a wording detector that also finds this mistake
 
 
 @dataclass
@@ -140,7 +141,7 @@ def points_for(question: Question) -> tuple[list[Point], list[Flag]]:
             for c in question.rubric.criteria
         ]
         flags = [
-            Flag(r.id, r.description, r.penalty, tuple(r.phrasings))
+            Flag(r.id, r.description, r.penalty, tuple(r.phrasings), r.detector)
             for r in question.rubric.red_flags
         ]
         return points, flags
@@ -411,7 +412,7 @@ class EmbeddedGrader:
         notes: list[str] = []
 
         red_flags = self._red_flags(units, flags, right)
-        red_flags += _method_mistakes(units, red_flags)
+        red_flags += _method_mistakes(units, flags, red_flags)
         serious = [f for f in red_flags if f.penalty >= 1.0]
         minor = sum(f.penalty for f in red_flags if f.penalty < 1.0)
         score -= minor
@@ -506,18 +507,30 @@ class EmbeddedGrader:
         return None, ""
 
 
-def _method_mistakes(units: _Units, flagged: list[RedFlagHit]) -> list[RedFlagHit]:
-    """Method mistakes found by their wording, except where a rubric red flag already quotes
-    the same words (one mistake is not penalised twice)."""
+def _method_mistakes(
+    units: _Units, flags: list[Flag], flagged: list[RedFlagHit]
+) -> list[RedFlagHit]:
+    """Method mistakes found by their wording. A mistake a rubric red flag names as its
+    detector is reported as that flag; none is penalised twice (not when the flag was
+    already found, nor when a flag already quotes the same words)."""
     from casecoach.grading.mistakes import find_mistakes
 
     said = [t for t, void in zip(units.texts, units.void, strict=True) if not void]
+    by_detector = {f.detector: f for f in flags if f.detector}
+    found = {hit.id for hit in flagged}
     quoted = {hit.quote for hit in flagged}
-    return [
-        RedFlagHit(id=m.id, description=m.description, penalty=m.penalty, quote=m.quote)
-        for m in find_mistakes(said)
-        if not any(q in m.quote or m.quote in q for q in quoted)
-    ]
+    hits: list[RedFlagHit] = []
+    for m in find_mistakes(said, linked=frozenset(by_detector)):
+        flag = by_detector.get(m.id)
+        if flag is not None:
+            if flag.id in found:
+                continue
+            hits.append(RedFlagHit(id=flag.id, description=flag.description,
+                                   penalty=flag.penalty, quote=m.quote))
+        elif not any(q in m.quote or m.quote in q for q in quoted):
+            hits.append(RedFlagHit(id=m.id, description=m.description, penalty=m.penalty,
+                                   quote=m.quote))
+    return hits
 
 
 def _ignores_the_numbers(task: GradingTask, units: _Units) -> bool:

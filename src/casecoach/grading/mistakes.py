@@ -8,15 +8,17 @@ rejects what it describes ("we would not stop early", "that comparison is biased
 the correct method beside it (sequential testing, intent-to-treat, a control group).
 
 They are written for precision: a rejected good answer costs a candidate more trust than a
-mistake the grader misses, which the rubric's own red flags may still catch. Every detector is
-case-independent; a case's specific mistakes stay in its rubric.
+mistake the grader misses, which the rubric's own red flags may still catch. Most detectors run
+on every answer. A few are mistakes only in some cases (randomizing individuals is right for a
+feature each user sees alone, wrong for one a whole group shares): they run only where a
+rubric red flag names them (`detector:` in the case file).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 from casecoach.grading.text import normalize
 
@@ -68,6 +70,7 @@ class Mistake:
     signs: tuple[Sign, ...]
     unless: tuple[str, ...] = ()  # correct-method words that clear every sign
     penalty: float = 1.0
+    linked_only: bool = False  # a mistake only where a case's red flag says so
 
 
 @dataclass(frozen=True)
@@ -483,10 +486,34 @@ MISTAKES: tuple[Mistake, ...] = (
             r"\bsettle\w*|\bstabili[sz]\w*|\blater weeks|\bweek by week|\bover (?:the )?weeks|\bmonths?\b",
         ),
     ),
+    Mistake(
+        id="individual-randomization",
+        description=(
+            "Randomizes individuals for a feature whose effect reaches others (co-admins, "
+            "members of one chat, friends): treated and control people share it, so the "
+            "comparison is contaminated."
+        ),
+        signs=(
+            Sign(
+                all=(
+                    r"\b(?:randomi[sz]\w*|random(?:ly)? (?:assign|split|draw|pick|select|allocat|chosen)\w*|at random|assign\w* (?:each |every |individual )?(?:\w+ )?(?:admins?|users?|members?|accounts?|people)\b[^.;]{0,30}\b(?:to|into) (?:treatment|control|the treatment|arms?|test)|assign\w* (?:\w+ )?at random|(?:draw|pick|split|select)\w* (?:\w+ )?(?:at random|randomly)|unit of (?:randomi[sz]ation|assignment|diversion)|(?:randomi[sz]ation|assignment|diversion) unit|a/b test|coin)",
+                    r"\b(?:individual (?:admins?|users?|members?|people|accounts?|sellers?|viewers?)|each (?:admin|user|member|person|account|seller)\b(?! of)|every (?:admin|user|member|person|account)\b|(?:admin|user|member|person|account|individual|seller|people)[- ](?:level|id)|(?:the )?(?:admin|user|member|person|individual|seller) (?:is|as) the (?:unit|randomi[sz]ation unit)|by (?:admin|user|member|account|seller)(?: id)?\b|\d[\d,.]*\s?[km]? (?:active )?(?:admins|users|members|sellers|people)\b (?:into|to|in|per|each)|(?:\d+%|half) of (?:all )?(?:\w+ )?(?:active )?(?:admins|users|members|people|sellers)|(?:admins|users|members|people|accounts) (?:independently|individually)|each (?:\w+ )?(?:admin|user|member|account) independently|per (?:admin|user|member|account|person)\b|randomi[sz]e (?:the |our )?(?:admins|users|members|accounts|people|sellers)\b|\d[\d,.]*\s?[km]? (?:active )?(?:admins|users|members|sellers|people) at random|random(?:ly)? (?:chosen|selected|picked|assigned|drawn) (?:admins|users|members|accounts|people))",
+                ),
+            ),
+        ),
+        unless=(
+            r"\bclust\w*|\bgroup[- ]level|\bwhole (?:group|community|communit\w+|chat|thread|cluster|conversation|network|market|neighbou?rhood)|"
+            r"\bentire (?:group|chat|thread|cluster|market)|\bby group|\bper group|\bgroups? (?:as|is) the unit|"
+            r"\bcomponent|\bco-?(?:admins?|moderators?) (?:share|land|stay|end up|are)|\bsame (?:arm|side|bucket|condition|variant)|"
+            r"\bconnected|\bneighbo\w*|\bego\b|\bego-|\bgraph|\bspill\w*|\bcontaminat\w*|\binterference|\bthreads?\b|"
+            r"\bchats?\b|\bgeo\w*|\bcountr\w*|\bmarkets?\b|\bcities|\bcity|\bregion\w*|\bswitchback",
+        ),
+        linked_only=True,
+    ),
 )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
 
@@ -507,11 +534,21 @@ def _shows(text: str, sign: Sign, mistake: Mistake) -> bool:
     return not _act_negated(text, sign.all[0])
 
 
-def find_mistakes(units: tuple[str, ...] | list[str]) -> list[MistakeHit]:
-    """The method mistakes an answer's units show, each once, quoted where it was found."""
+MISTAKE_IDS: frozenset[str] = frozenset(m.id for m in MISTAKES)
+
+
+def find_mistakes(
+    units: tuple[str, ...] | list[str], linked: frozenset[str] | set[str] = frozenset()
+) -> list[MistakeHit]:
+    """The method mistakes an answer's units show, each once, quoted where it was found.
+
+    `linked` names the case-dependent detectors a question's red flags ask for.
+    """
     texts = [normalize(u).lower() for u in units]
     hits: list[MistakeHit] = []
     for mistake in MISTAKES:
+        if mistake.linked_only and mistake.id not in linked:
+            continue
         quote = _first_sign(mistake, texts, units)
         if quote is not None:
             hits.append(MistakeHit(mistake.id, mistake.description, mistake.penalty, quote))
@@ -521,7 +558,12 @@ def find_mistakes(units: tuple[str, ...] | list[str]) -> list[MistakeHit]:
 def _first_sign(
     mistake: Mistake, texts: list[str], units: tuple[str, ...] | list[str]
 ) -> str | None:
+    whole = " ".join(texts)
     for sign in mistake.signs:
+        # A pattern found nowhere in the answer is found in none of its windows: most signs
+        # stop here, which keeps the detectors to a few milliseconds per answer.
+        if not all(_compiled(p).search(whole) for p in sign.all):
+            continue
         for i in range(len(texts)):
             window = " ".join(texts[i : i + sign.span])
             if sign.span > 1 and i + sign.span > len(texts):
