@@ -63,6 +63,30 @@ EXAMPLES = [
         "We randomize whole groups, so every admin of a group lands in the same arm.",
     ),
     (
+        "no-guardrails",
+        "Members never see the dashboard, so guardrails aren't needed for this launch.",
+        "Guardrails: reports per 1,000 member-days and admin notification opt-outs, each with a "
+        "threshold that blocks the launch.",
+    ),
+    (
+        "bad-result-hidden",
+        "Lead with the activity win and put the flat retention number in the appendix.",
+        "Lead with the recommendation, give the flat retention result its own line on the first "
+        "slide, and put the model details in the appendix.",
+    ),
+    (
+        "survivor-average",
+        "The key metric is the average days to sell among listings that sold in the test.",
+        "Days to sell come from survival curves over all listings, unsold ones censored at day "
+        "30.",
+    ),
+    (
+        "cumulative-as-success",
+        "Our north star is cumulative assistant triers, which shows the product is growing.",
+        "Weekly new triers and their month-one return rate, because a cumulative count can only "
+        "go up.",
+    ),
+    (
         "no-control-group",
         "Skip the holdout and track retention for all admins after launch to measure the impact.",
         "We can't measure the impact without a control group, so 80,000 groups stay in a "

@@ -26,7 +26,7 @@ from casecoach.grading.text import normalize
 _NEGATED_ACT = re.compile(
     r"(?:\bnot|\bnever|\bno|n't|\bavoid\w*|\binstead of|\brather than|\bwithout|\bresist\w*|"
     r"\btempting to|\btemptation to|\bmistake to|\bwrong to|\bbeware of|\bcareful not to|"
-    r"\bagainst|\bdon't|\bnor|\bstops? (?:me|us|you|them|people)|\bkeeps? (?:me|us) from|\bprevent\w*)\b[^.;:!?]{0,40}$"
+    r"\bagainst|\bdon't|\bnor|\bstops? (?:me|us|you|them|people)|\bkeeps? (?:me|us) from|\bprevent\w*)\b[^.;:!?,]{0,40}$"
 )
 # Words that judge what the sentence describes: a sentence using them discusses the mistake.
 _JUDGED = re.compile(
@@ -34,7 +34,7 @@ _JUDGED = re.compile(
     r"wrong|mistake\w*|flaw\w*|naive|naïve|invalid\w*|trap|pitfall\w*|tempting|temptation|"
     r"overstat\w*|inflat\w*|false positives?|cherry-?pick\w*|p-?hack\w*|fishing|forking|"
     r"dishonest|(?:not|isn't|is not|aren't) causal|correlational|spurious|fallac\w*|"
-    r"regression to the mean|(?:isn't|is not|not) (?:an option|possible|acceptable|advisable|wise|enough)|would (?:make|let)[^.;]{0,40}\blook|arbitrar\w*|whatever the scal\w*|any two (?:lines|series|metrics)|"
+    r"regression to the mean|weak(?:er)? (?:plan|answer|approach|choice|design)|(?:isn't|is not|not) (?:an option|possible|acceptable|advisable|wise|enough)|would (?:make|let)[^.;]{0,40}\blook|arbitrar\w*|whatever the scal\w*|any two (?:lines|series|metrics)|"
     r"(?:wouldn't|would not|'d not|won't|will not|don't|do not|never) (?:use|draw|plot|show|put|pick|choose)|invent\w*|reverse causal\w*|(?:isn't|is not|aren't|are not) (?:the |a )?causal|would be (?:a )?(?:bad|poor)|correlation|unobserved|"
     r"would (?:exaggerate|distort|mislead|overstate)|distort\w*|proportional|"
     r"(?:wouldn't|would not|can't|cannot|can not|shouldn't|should not) (?:be )?(?:present\w*|call\w*|read\w*|treat\w*|claim\w*|interpret\w*))\b"
@@ -185,7 +185,7 @@ MISTAKES: tuple[Mistake, ...] = (
             Sign(
                 all=(
                     r"\b(?:not|isn't|wasn't|aren't|weren't|didn't|did not|never|failed to|non-?|in)\s*(?:statistically )?(?:significan\w*|reach\w* significance|stat sig)|\bnothing (?:moved|changed|was) significan\w*|\bp\s*(?:>|above|over)\s*0?\.05|\bnull result|(?:includes|contains|crosses|overlaps|spans) zero|\bdidn't move|\bdid not move",
-                    r"\b(?:no (?:real |measurable |actual )?(?:\w+ )?(?:effect|impact|difference|benefit)|unchanged|no change|as (?:happy|satisfied|good) as before|is neutral|zero (?:effect|impact)|(?:effect|impact|change|cost|harm|difference)s? (?:is|was|are|were) (?:zero|nil|nothing|none)|does(?:n't| not) (?:affect|work|help|matter|move|change|improve|do anything)|has no (?:effect|impact)|do(?:es)? nothing|had no (?:effect|impact)|makes? no difference|no reason to believe|proves?|proven|demonstrat\w*|confirm\w* (?:that )?(?:there|it|the)|safe to (?:say|conclude) (?:that )?(?:it|there|the tool))\b",
+                    r"\b(?:no (?:real |measurable |actual )?(?:\w+ )?(?:effect|impact|difference|benefit)|unchanged|no change|as (?:happy|satisfied|good) as before|is neutral|(?:users|people|members|admins|viewers|sellers|buyers) are (?:fine|happy|satisfied|ok|okay|indifferent)|nobody (?:minds|noticed|is leaving|cares)|no one (?:minds|noticed|is leaving|cares)|(?:isn't|is not|aren't|are not|wasn't|not) (?:hurting|harming)|does(?:n't| not) hurt|no harm|harmless|zero (?:effect|impact)|(?:effect|impact|change|cost|harm|difference)s? (?:is|was|are|were) (?:zero|nil|nothing|none)|does(?:n't| not) (?:affect|work|help|matter|move|change|improve|do anything)|has no (?:effect|impact)|do(?:es)? nothing|had no (?:effect|impact)|makes? no difference|no reason to believe|proves?|proven|demonstrat\w*|confirm\w* (?:that )?(?:there|it|the)|safe to (?:say|conclude) (?:that )?(?:it|there|the tool))\b",
                 ),
                 span=2,
             ),
@@ -509,6 +509,69 @@ MISTAKES: tuple[Mistake, ...] = (
             r"\bchats?\b|\bgeo\w*|\bcountr\w*|\bmarkets?\b|\bcities|\bcity|\bregion\w*|\bswitchback",
         ),
         linked_only=True,
+    ),
+    Mistake(
+        id="no-guardrails",
+        description=(
+            "Drops the guardrails: without counter-metrics (spam, reports, opt-outs, the other "
+            "side of the market) a launch can win its goal metric by doing harm."
+        ),
+        signs=(
+            Sign(
+                all=(
+                    r"\b(?:no need for|don't need|do not need|doesn't need|does not need|won't need|skip(?:ping)?|drop(?:ping)?|forgo(?:ing)?|without) (?:any |separate |extra |the |a )?(?:guardrails?|guardrail metrics?|counter-?metrics?|guard metrics?)\b(?!\s*(?:harm|damage|loss|losses|regression|movement|moving|breach\w*|hit|impact|cost|problems?|issues?|concerns?))|\b(?:guardrails?|counter-?metrics?) (?:aren't|are not|isn't|is not|won't be|wouldn't be) (?:really )?(?:needed|necessary|required|relevant|useful|a concern|worth)|\bdoes(?:n't| not) need (?:its own|a separate|a) (?:metric|guardrail|counter-?metric)",
+                ),
+            ),
+        ),
+    ),
+    Mistake(
+        id="bad-result-hidden",
+        description=(
+            "Moves the unfavourable result out of sight (the appendix, off the slide): a "
+            "readout that hides a loss or a null on a stated goal is spin, and it is found out."
+        ),
+        signs=(
+            Sign(
+                all=(
+                    r"\b(?:put|puts|putting|move|moves|moving|moved|leave|leaves|leaving|left|keep|keeps|keeping|kept|bury|burying|relegat\w*|push|tuck\w*|lives?|go|goes|save|saving|park\w*)\b[^.;]{0,50}\b(?:in|to|into|for) (?:the |an )?(?:appendix|backup|back-up|footnote)|\b(?:off|out of) (?:the )?(?:main )?(?:slides?|screen|deck|headline|readout|story)\b|\bleave (?:it |them |that )?out\b",
+                    r"\b(?:retention|negative|loss|losses|lost|drop|dropped|decline\w*|null|flat|cost|costs|harm\w*|hurt|fell|down|didn't move|not significant|insignificant|dip\w*|complaints?|reports?|publishers?|disables?|opt-?outs?|uninstalls?)\b",
+                ),
+            ),
+        ),
+        unless=(r"\bmethods?\b|\bdetails?\b|\bcaveats?\b|\bmethodolog\w*|\bmodel details|\bregression (?:output|table)|\btables?\b|\btechnical|\brobustness|\bsensitivity|\bfull results|\bcoefficients?|\bspecifications?|\bsegment details|\bbreakdowns?\b",),
+    ),
+    Mistake(
+        id="survivor-average",
+        description=(
+            "Averages only over the units that got there (listings that sold, users who "
+            "stayed): the feature changes who gets there, so the average compares different "
+            "populations."
+        ),
+        signs=(
+            Sign(
+                all=(
+                    r"\b(?:among|of|for|across|over|only) (?:the )?(?:\w+ )?(?:listings|items|users|sellers|people|admins|members|posts|orders|accounts|customers)? ?(?:that|which|who) (?:eventually |actually |successfully )?(?:sold|converted|stayed|survived|returned|completed|finished|retained|churned)\b",
+                    r"\b(?:average|mean|median|days|time to|time-to|how long|how fast|speed)\b",
+                ),
+            ),
+        ),
+        unless=(r"\bsurviv\w*|\bcensor\w*|\bkaplan|\bhazard|\bwithin \d+ days|\bunsold|\ball listings|\bevery listing|\bincluding (?:those|listings|the ones)|\bsell-?through",),
+    ),
+    Mistake(
+        id="cumulative-as-success",
+        description=(
+            "Reports a cumulative count as success: it can only go up, so it shows growth even "
+            "while new adoption and retention fall."
+        ),
+        signs=(
+            Sign(
+                all=(
+                    r"\bcumulative\b|\ball-time\b|\btotal (?:ever|to date)|(?<!up )\bto date\b",
+                    r"\b(?:success|north[- ]star|primary|headline|main (?:metric|kpi|chart)|kpi|goal|growth|up and to the right|keeps? (?:going|growing|climbing|rising)|momentum|shows? (?:the )?(?:product|feature|assistant|tool) (?:is )?(?:working|winning|growing))\b",
+                ),
+            ),
+        ),
+        unless=(r"\bcan only (?:go up|grow|rise|increase)|\bnever (?:go|goes) down|\bhides?|\bmask\w*|\bnew (?:adopters|users|sign-?ups) per|\bper (?:week|month|day)|\bweekly|\bmonthly|\bcohort",),
     ),
 )
 
