@@ -10,7 +10,7 @@ import pytest
 
 from casecoach.cases.loader import CaseLibrary
 from casecoach.grading import GradingTask, get_grader
-from casecoach.grading.mistakes import MISTAKE_IDS, MISTAKES, find_mistakes
+from casecoach.grading.mistakes import MISTAKE_IDS, MISTAKES, find_mistakes, flag_sign, shows_sign
 from casecoach.grading.text import split_units
 
 CLAIMS = Path(__file__).resolve().parents[1] / "data" / "claims"
@@ -213,3 +213,65 @@ def test_a_method_mistake_caps_the_grade_with_its_quote() -> None:
     flagged = {f.id: f for f in grade.red_flags}
     assert grade.score <= 2.5
     assert any("no effect on admin retention" in f.quote for f in flagged.values())
+
+
+def _flag_signs(case_id: str) -> list[tuple[str, tuple]]:
+    case = CaseLibrary.load().get(case_id)
+    return [
+        (flag.id, tuple(flag_sign(sign) for sign in flag.signs))
+        for question in case.questions if question.rubric
+        for flag in question.rubric.red_flags if flag.signs
+    ]
+
+
+def test_red_flag_signs_spare_correct_claims_ideals_and_phrasings() -> None:
+    """Every sign a built-in red flag gives, against its own case's correct claims, every
+    ideal answer of the case and every rubric phrasing: none may fire."""
+    claims = _claims()
+    checked = 0
+    for case in CaseLibrary.load():
+        signs = _flag_signs(case.id)
+        texts = [
+            c["text"] for c in claims if c["case"] == case.id and (
+                (c["target"].startswith("criterion:") and c["label"] == "entails")
+                or (c["target"].startswith("red-flag:") and c["label"] == "contradicts"))
+        ]
+        texts += [p for q in case.questions if q.rubric for c in q.rubric.criteria
+                  for p in c.phrasings]
+        for flag_id, flag_signs in signs:
+            checked += 1
+            for text in texts:
+                assert shows_sign([text], flag_signs) is None, (case.id, flag_id, text)
+            for question in case.questions:
+                found = shows_sign(split_units(question.ideal_answer), flag_signs)
+                assert found is None, (case.id, flag_id, found)
+    assert checked >= 20
+
+
+def test_a_signed_red_flag_is_reported_with_its_quote() -> None:
+    case = CaseLibrary.load().get("community-insights")
+    question = case.question("storytelling")
+    answer = question.ideal_answer + (
+        "\n\nFor the deck, I'd lay out both results and let the product team decide what to do."
+    )
+    grade = get_grader("embedded").grade(GradingTask(question=question, answer=answer, case=case))
+    flagged = {f.id: f.quote for f in grade.red_flags}
+    assert "let the product team decide" in flagged.get("no-recommendation", "")
+    assert grade.score <= 2.5
+
+
+RANDOMIZE = ["randomi* | assign*", "admin level | individual admins"]
+
+
+@pytest.mark.parametrize(
+    ("groups", "text", "shown"),
+    [
+        (RANDOMIZE, "We randomize at the admin-level.", True),
+        (RANDOMIZE, "We won't randomize individual admins.", False),
+        ([*RANDOMIZE, "!cluster*"], "Randomize at the admin level, clustered.", False),
+        (["tap* | click*", "count as"], "A tap doesn't count as a visit.", False),
+        (["leave out | skip", "retention"], "I'd leave out the flat retention result.", True),
+    ],
+)
+def test_sign_syntax(groups: list[str], text: str, shown: bool) -> None:
+    assert (shows_sign([text], (flag_sign(groups),)) is not None) == shown

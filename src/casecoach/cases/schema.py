@@ -67,6 +67,28 @@ class RedFlag(_Strict):
         ),
     )
 
+    signs: list[list[Text]] = Field(
+        default_factory=list,
+        description=(
+            "Word patterns that show the mistake, found together in one sentence: each sign is "
+            "a list of term groups, each group alternatives separated by '|', '*' for any "
+            "ending, the first group the act, a group starting with '!' terms that clear the "
+            "sign (['randomi* | assign*', 'individual admins | admin level', '!cluster*']). A "
+            "sentence that negates the act or calls it biased is not flagged."
+        ),
+    )
+
+    @field_validator("signs")
+    @classmethod
+    def _valid_signs(cls, value: list[list[str]]) -> list[list[str]]:
+        from casecoach.grading.mistakes import flag_sign  # lazy: grading imports cases
+
+        for sign in value:
+            if not sign:
+                raise ValueError("a sign needs at least one term group")
+            flag_sign(sign)
+        return value
+
     @field_validator("detector")
     @classmethod
     def _known_detector(cls, value: str | None) -> str | None:

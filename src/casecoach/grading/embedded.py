@@ -107,6 +107,7 @@ class Flag:
     penalty: float
     phrasings: tuple[str, ...]
     detector: str | None = None  # a wording detector that also finds this mistake
+    signs: tuple[tuple[str, ...], ...] = ()  # the author's word patterns for this mistake
 
 
 @dataclass
@@ -141,7 +142,10 @@ def points_for(question: Question) -> tuple[list[Point], list[Flag]]:
             for c in question.rubric.criteria
         ]
         flags = [
-            Flag(r.id, r.description, r.penalty, tuple(r.phrasings), r.detector)
+            Flag(
+                r.id, r.description, r.penalty, tuple(r.phrasings), r.detector,
+                tuple(tuple(sign) for sign in r.signs),
+            )
             for r in question.rubric.red_flags
         ]
         return points, flags
@@ -510,23 +514,34 @@ class EmbeddedGrader:
 def _method_mistakes(
     units: _Units, flags: list[Flag], flagged: list[RedFlagHit]
 ) -> list[RedFlagHit]:
-    """Method mistakes found by their wording. A mistake a rubric red flag names as its
-    detector is reported as that flag; none is penalised twice (not when the flag was
-    already found, nor when a flag already quotes the same words)."""
-    from casecoach.grading.mistakes import find_mistakes
+    """Method mistakes found by their wording: the signs a rubric's red flags give, then the
+    built-in detectors. A mistake a red flag names as its detector is reported as that flag;
+    none is penalised twice (not when the flag was already found, nor when a flag already
+    quotes the same words)."""
+    from casecoach.grading.mistakes import find_mistakes, flag_sign, shows_sign
 
     said = [t for t, void in zip(units.texts, units.void, strict=True) if not void]
     by_detector = {f.detector: f for f in flags if f.detector}
     found = {hit.id for hit in flagged}
     quoted = {hit.quote for hit in flagged}
     hits: list[RedFlagHit] = []
+    for flag in flags:
+        if flag.signs and flag.id not in found:
+            quote = shows_sign(said, tuple(flag_sign(sign) for sign in flag.signs))
+            if quote is not None:
+                hits.append(RedFlagHit(id=flag.id, description=flag.description,
+                                       penalty=flag.penalty, quote=quote))
+                found.add(flag.id)
+                quoted.add(quote)
     for m in find_mistakes(said, linked=frozenset(by_detector)):
-        flag = by_detector.get(m.id)
-        if flag is not None:
-            if flag.id in found:
+        named = by_detector.get(m.id)
+        if named is not None:
+            if named.id in found:
                 continue
-            hits.append(RedFlagHit(id=flag.id, description=flag.description,
-                                   penalty=flag.penalty, quote=m.quote))
+            # As serious as the detector says, at least: naming a detector adds a way to
+            # find the mistake, never a way to soften it.
+            hits.append(RedFlagHit(id=named.id, description=named.description,
+                                   penalty=max(named.penalty, m.penalty), quote=m.quote))
         elif not any(q in m.quote or m.quote in q for q in quoted):
             hits.append(RedFlagHit(id=m.id, description=m.description, penalty=m.penalty,
                                    quote=m.quote))

@@ -40,6 +40,11 @@ _JUDGED = re.compile(
     r"(?:wouldn't|would not|can't|cannot|can not|shouldn't|should not) (?:be )?(?:present\w*|call\w*|read\w*|treat\w*|claim\w*|interpret\w*))\b"
 )
 
+# Any negation, for strict signs: checked on the unit with the sign's own words taken out.
+_CONTRARY = re.compile(
+    r"(?:\b(?:not|never|no longer|rather than|instead of|without|nor)\b|n't\b)"
+)
+
 _NUMBER = r"(?:\d[\d,]*(?:\.\d+)?|\.\d+)"
 _NONZERO = r"(?:0?\.\d*[1-9]\d*|[1-9][\d,]*(?:\.\d+)?)"
 # A nonzero value with its unit, not the start of a longer token ("2SLS", "0.38x").
@@ -61,6 +66,9 @@ class Sign:
     all: tuple[str, ...]
     unless: tuple[str, ...] = ()
     span: int = 1
+    # A negation anywhere outside the matched words clears the sign ("a tap isn't a visit"):
+    # for authors' signs, which are short term lists with no grammar of their own.
+    strict: bool = False
 
 
 @dataclass(frozen=True)
@@ -594,10 +602,50 @@ def _shows(text: str, sign: Sign, mistake: Mistake) -> bool:
         return False
     if _JUDGED.search(text):
         return False
+    if sign.strict:
+        rest = text
+        for pattern in sign.all:
+            rest = _compiled(pattern).sub(" ", rest)
+        if _CONTRARY.search(rest):
+            return False
     return not _act_negated(text, sign.all[0])
 
 
 MISTAKE_IDS: frozenset[str] = frozenset(m.id for m in MISTAKES)
+
+
+def term_pattern(terms: str) -> str:
+    """A case author's term group as a regular expression.
+
+    "randomi* | individual admins | admin level": alternatives split on "|", matched as whole
+    words in any case; "*" ends a word with any ending; spaces match any spacing or a hyphen.
+    """
+    alternatives = [a.strip().lower() for a in terms.split("|") if a.strip()]
+    if not alternatives:
+        raise ValueError("a term group needs at least one term")
+    parts = []
+    for alternative in alternatives:
+        words = [re.escape(w).replace(r"\*", r"[\w'-]*") for w in alternative.split()]
+        parts.append(r"[\s-]+".join(words))
+    return r"\b(?:" + "|".join(parts) + r")(?![\w])"
+
+
+def flag_sign(groups: list[str] | tuple[str, ...]) -> Sign:
+    """A rubric red flag's sign: term groups that must all appear in one unit, the first
+    being the act (a negation right before it clears the sign). A group written "!terms"
+    names the correct method instead: a unit that uses one of its terms is not flagged."""
+    found = tuple(term_pattern(g) for g in groups if not g.lstrip().startswith("!"))
+    if not found:
+        raise ValueError("a sign needs at least one term group that is not an exclusion")
+    unless = tuple(term_pattern(g.lstrip()[1:]) for g in groups if g.lstrip().startswith("!"))
+    return Sign(all=found, unless=unless, strict=True)
+
+
+def shows_sign(units: tuple[str, ...] | list[str], signs: tuple[Sign, ...]) -> str | None:
+    """The first unit that shows one of the signs (with the same negation and rejection rules
+    as the built-in detectors), or None."""
+    probe = Mistake(id="flag", description="", signs=signs)
+    return _first_sign(probe, [normalize(u).lower() for u in units], units)
 
 
 def find_mistakes(
