@@ -1,11 +1,16 @@
 """Answers written to fool a grader: wrong methods in the right words, padded weak answers, and
 correct answers in unusual words.
 
-Usage: python benchmarks/adversarial.py [--grader embedded] [--show-failures]
+Usage: python benchmarks/adversarial.py [--set adversarial|adversarial-holdout] [--grader embedded]
+       [--show-failures]
 
-The answers are in benchmarks/data/adversarial/<case>.yaml, written from each case's scenario,
+The answers are in benchmarks/data/<set>/<case>.yaml, written from each case's scenario,
 questions and ideal answers only: their writers did not see the rubric's red flags, the grader's
 code or its output. Bounds: wrong-method ≤ 2.5, padded ≤ 2.5, unusual-correct ≥ 4.0.
+
+`adversarial` (120 answers, four cases) was read while the grader's wording detectors were
+written; `adversarial-holdout` (125 answers, five cases) was scored once, on arrival, and is
+kept unread so that it stays a fair test.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT / "benchmarks" / "data" / "adversarial"
+DATA = ROOT / "benchmarks" / "data"
 BOUNDS = {"wrong-method": (None, 2.5), "padded": (None, 2.5), "unusual-correct": (4.0, None)}
 
 
@@ -33,6 +38,8 @@ def main() -> int:
     from casecoach.grading.registry import get_grader
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--set", default="adversarial",
+                        choices=["adversarial", "adversarial-holdout"])
     parser.add_argument("--grader", default="embedded")
     parser.add_argument("--show-failures", action="store_true")
     args = parser.parse_args()
@@ -41,9 +48,10 @@ def main() -> int:
     passed: dict[str, list[bool]] = defaultdict(list)
     scores: dict[str, list[float]] = defaultdict(list)
     by_case: dict[str, list[bool]] = defaultdict(list)
-    files = sorted(DATA.glob("*.yaml"))
+    folder = DATA / args.set
+    files = sorted(folder.glob("*.yaml"))
     if not files:
-        print(f"no answer files in {DATA}", file=sys.stderr)
+        print(f"no answer files in {folder}", file=sys.stderr)
         return 1
     for path in files:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
