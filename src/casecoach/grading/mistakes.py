@@ -325,7 +325,7 @@ MISTAKES: tuple[Mistake, ...] = (
         signs=(
             Sign(
                 all=(
-                    r"\b(?:before[- ](?:and[- ])?after|pre[- /](?:and[- ])?post|pre-?launch (?:vs\.?|versus|and) post-?launch|(?:weeks?|months?|days?|period|quarter|year) (?:before|after) (?:the )?(?:launch|release|rollout|change)\b[^.;]{0,60}\b(?:before|after) (?:the )?(?:launch|release|rollout|change)?|(?:weeks?|months?|days?|period|quarter|year) after (?:the )?(?:launch|release|rollout)\b[^.;]{0,40}\b(?:against|versus|vs\.?|compared? (?:to|with)) (?:the )?(?:\w+ )?(?:weeks?|months?|days?|period|quarter|year)s? (?:before|prior))",
+                    r"\b(?:before[- ](?:and[- ])?after|pre[- /](?:and[- ])?post|pre-?launch (?:\w+ ){0,2}(?:to|vs\.?|versus|and) (?:the )?post-?launch|(?:weeks?|months?|days?|period|quarter|year) (?:before|after) (?:the )?(?:launch|release|rollout|change)\b[^.;]{0,60}\b(?:before|after) (?:the )?(?:launch|release|rollout|change)?|(?:weeks?|months?|days?|period|quarter|year) after (?:the )?(?:launch|release|rollout)\b[^.;]{0,40}\b(?:against|versus|vs\.?|compared? (?:to|with)) (?:the )?(?:\w+ )?(?:weeks?|months?|days?|period|quarter|year)s? (?:before|prior))",
                     r"\b(?:effect|impact|lift|caused?|tells? us|measures?|attribut\w*|credit|result of|due to)\b",
                 ),
             ),
@@ -458,7 +458,7 @@ MISTAKES: tuple[Mistake, ...] = (
         signs=(
             Sign(
                 all=(
-                    r"\b(?:success|primary|main|north[- ]star|key|headline|top-?line|goal)\b[^.;]{0,25}\b(?:metrics?|kpis?|measures?|means|is|=|will be|would be)\b|\bsuccess (?:means|is)|\bmeasure(?:d)? success\b|\b(?:is|as) (?:a|the) success\b|\bthe launch is a success",
+                    r"\b(?:success|primary|main|north[- ]star|key|headline|top-?line|goal)\b[^.;]{0,25}\b(?:metrics?|kpis?|measures?|means|is|=|will be|would be)\b|\b(?:primary|main|north[- ]star|success|headline)\s*:|\bsuccess (?:means|is)|\bmeasure(?:d)? success\b|\b(?:is|as) (?:a|the) success\b|\bthe launch is a success",
                     r"\b(?:opens?|opened|opening|views?|viewed|clicks?|clicked|taps?|tapped|visits?|sessions?|time spent|minutes|impressions?|searches)\b[^.;]{0,30}\b(?:the )?(?:dashboard|tool|feature|page|surface|insights?|bar|button|panel|tab|card)\b|\b(?:active|weekly|daily|monthly) (?:active )?(?:dashboard|tool|feature|insights) (?:users|admins|sellers|openers|viewers)\b|\b(?:dashboard|tool|feature|page|insights?) (?:opens|views|visits|clicks|usage|sessions|time)\b|\badmins? (?:who )?(?:open|click|view|use)\w* (?:it|the tool|the dashboard|into the tool)",
                 ),
             ),
@@ -527,7 +527,7 @@ MISTAKES: tuple[Mistake, ...] = (
         signs=(
             Sign(
                 all=(
-                    r"\b(?:no need for|don't need|do not need|doesn't need|does not need|won't need|skip(?:ping)?|drop(?:ping)?|forgo(?:ing)?|without) (?:any |separate |extra |the |a )?(?:guardrails?|guardrail metrics?|counter-?metrics?|guard metrics?)\b(?!\s*(?:harm|damage|loss|losses|regression|movement|moving|breach\w*|hit|impact|cost|problems?|issues?|concerns?))|\b(?:guardrails?|counter-?metrics?) (?:aren't|are not|isn't|is not|won't be|wouldn't be) (?:really )?(?:needed|necessary|required|relevant|useful|a concern|worth)|\bdoes(?:n't| not) need (?:its own|a separate|a) (?:metric|guardrail|counter-?metric)",
+                    r"\b(?:no need for|don't need|do not need|doesn't need|does not need|won't need|skip(?:ping)?|drop(?:ping)?|forgo(?:ing)?|without) (?:any |separate |extra |the |a )?(?:guardrails?|guardrail metrics?|counter-?metrics?|guard metrics?)\b(?!\s*(?:harm|damage|loss|losses|regression|movement|moving|breach\w*|hit|impact|cost|problems?|issues?|concerns?))|\b(?:guardrails?|counter-?metrics?) (?:aren't|are not|isn't|is not|won't be|wouldn't be) (?:really )?(?:needed|necessary|required|relevant|useful|a concern|worth)|\bdoes(?:n't| not) need (?:its own|a separate|a) (?:metric|guardrail|counter-?metric)|\b(?:wouldn't|won't|would not|will not|don't|do not|no need to) (?:maintain|keep|track|set|add|have|need|bother with|define|use) (?:a |any )?(?:separate )?(?:guardrails?|guardrail (?:list|metrics?|set)|counter-?metrics?)\b",
                 ),
             ),
         ),
@@ -595,10 +595,22 @@ def _act_negated(text: str, pattern: str) -> bool:
     return bool(found) and all(_NEGATED_ACT.search(text[: m.start()]) for m in found)
 
 
+_WITHOUT = re.compile(r"\b(?:without|no|skip\w*)\W+(?:\w+\W+){0,2}$")
+
+
+def _names(text: str, pattern: str) -> bool:
+    """Whether the text names a correct method, not merely its absence ("without a control
+    group" names none)."""
+    return any(
+        not _WITHOUT.search(text[max(0, m.start() - 30) : m.start()])
+        for m in _compiled(pattern).finditer(text)
+    )
+
+
 def _shows(text: str, sign: Sign, mistake: Mistake) -> bool:
     if not all(_compiled(p).search(text) for p in sign.all):
         return False
-    if any(_compiled(p).search(text) for p in (*sign.unless, *mistake.unless)):
+    if any(_names(text, p) for p in (*sign.unless, *mistake.unless)):
         return False
     if _JUDGED.search(text):
         return False
