@@ -40,6 +40,11 @@ questions:
           phrasings:
             - Compare users who turned the feature on with those who didn't; the gap is its effect.
             - The adopters are more engaged than non-adopters, which proves the feature works.
+          # Optional: a built-in wording detector, and your own signs (term groups that must
+          # all appear in one sentence; "|" separates terms, "*" any ending, "!" clears).
+          detector: users-vs-non-users
+          signs:
+            - ["adopters | who turned it on", "non-adopters | who didn't", "effect | proves | causal"]
     follow_ups:
       - prompt: Which unit would you randomize, and why that one?
         targets: [randomized-design]
