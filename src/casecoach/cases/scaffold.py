@@ -44,7 +44,7 @@ questions:
           # all appear in one sentence; "|" separates terms, "*" any ending, "!" clears).
           detector: users-vs-non-users
           signs:
-            - ["adopters | who turned it on", "non-adopters | who didn't", "effect | proves | causal"]
+            - ["adopters | who turned it on", "non-adopters | who didn't", "effect | proves"]
     follow_ups:
       - prompt: Which unit would you randomize, and why that one?
         targets: [randomized-design]
