@@ -178,6 +178,32 @@ def test_a_definition_is_not_a_restated_question(grader: Grader) -> None:
     assert grade.notes == [] and grade.score > 1.5, grade
 
 
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        (
+            "goals-metrics",
+            "Which goals and metrics should define success for Community Insights, what targets "
+            "would I pick, and how would I convince product and leadership? I'd pick sensible "
+            "goals and metrics for the tool, choose targets that make sense, and explain my "
+            "reasoning convincingly to the product and leadership teams.",
+        ),
+        (
+            "analytical-design",
+            "Now that the test has run its full thirteen weeks, I need to decide which analyses "
+            "to run on the data. I would run the right analyses on the experiment data and make "
+            "sure that the results are statistically robust, checking robustness carefully.",
+        ),
+    ],
+)
+def test_a_question_restated_in_other_words_earns_nothing(
+    grader: Grader, question: str, answer: str
+) -> None:
+    grade = grader.grade(task(question, answer))
+    assert grade.score <= 1.5
+    assert all(c.status == "missed" for c in grade.criteria)
+
+
 def test_an_answer_wrapped_in_the_questions_words_is_graded(grader: Grader) -> None:
     """Reference-only: the one new word is the answer, the rest repeats the question."""
     grade = grader.grade(GradingTask.reference_only(

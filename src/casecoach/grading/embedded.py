@@ -86,6 +86,11 @@ COPY_SIM = 0.8
 COPY_WORDS_SIM = 0.6
 REPEAT_SIM = 0.9  # a unit this close to a sentence of the question repeats it
 NOVEL_SHARE = 0.25  # below this share of words not in the question, a text restates it
+# A reworded restatement ("I would propose goals and metrics and justify them to stakeholders")
+# is close to the question, adds few words of its own and nothing specific: no number. Among
+# 1,934 units of ideal and correct answers, 3 are this close without a number.
+ECHO_SIM = 0.7
+ECHO_NOVEL_SHARE = 0.75
 # A run of terms naming keywords of this many rubric points is buzzwords: a comma list of two
 # points' terms, or three for a terse phrase ("Pre-checks: SRM, covariate balance" is one).
 BUZZ_POINTS = {"list": 2, "run": 3}
@@ -345,7 +350,8 @@ class EmbeddedGrader:
         return (point_coverage + similarity + recall + precision) / 4
 
     def _restated(self, units: _Units, question: Question) -> np.ndarray:
-        """Units that repeat the question: nearly its sentence, and mostly its words.
+        """Units that repeat the question: nearly its sentence and mostly its words, or close
+        to it in other words with nothing specific added.
 
         Looser than the whole-answer gate: a story answer rightly retells the question's
         numbers in its own sentences, and those keep their credit.
@@ -357,7 +363,13 @@ class EmbeddedGrader:
         for i, text in enumerate(units.texts):
             unit_words = content_words(text)
             novel = sum(w not in prompt_words for w in unit_words) / max(1, len(unit_words))
-            out[i] = sims[i] >= REPEAT_SIM and novel < NOVEL_SHARE
+            repeat = sims[i] >= REPEAT_SIM and novel < NOVEL_SHARE
+            echo = (
+                sims[i] >= ECHO_SIM
+                and novel < ECHO_NOVEL_SHARE
+                and not any(ch.isdigit() for ch in text)
+            )
+            out[i] = repeat or echo
         return out
 
     def _buzzwords(self, units: _Units, points: list[Point]) -> np.ndarray:
