@@ -87,6 +87,19 @@ EXAMPLES = [
         "go up.",
     ),
     (
+        "correlation-as-cause",
+        "Dashboard opens and group activity move together week by week, which proves the "
+        "insights drive activity.",
+        "Opens and activity move together, but engaged admins do both, so that correlation "
+        "is not the effect; the randomized comparison is.",
+    ),
+    (
+        "any-metric-significant",
+        "We track twelve metrics and ship if any of them comes out significant.",
+        "One primary metric is fixed in advance; the other eleven are secondary and corrected "
+        "with Holm.",
+    ),
+    (
         "no-control-group",
         "Skip the holdout and track retention for all admins after launch to measure the impact.",
         "We can't measure the impact without a control group, so 80,000 groups stay in a "

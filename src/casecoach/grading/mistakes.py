@@ -35,7 +35,7 @@ _JUDGED = re.compile(
     r"overstat\w*|inflat\w*|false positives?|cherry-?pick\w*|p-?hack\w*|fishing|forking|"
     r"dishonest|(?:not|isn't|is not|aren't) causal|correlational|spurious|fallac\w*|"
     r"regression to the mean|weak(?:er)? (?:plan|answer|approach|choice|design)|(?:isn't|is not|not) (?:an option|possible|acceptable|advisable|wise|enough)|would (?:make|let)[^.;]{0,40}\blook|arbitrar\w*|whatever the scal\w*|any two (?:lines|series|metrics)|"
-    r"(?:wouldn't|would not|'d not|won't|will not|don't|do not|never) (?:use|draw|plot|show|put|pick|choose)|invent\w*|reverse causal\w*|(?:isn't|is not|aren't|are not) (?:the |a )?causal|would be (?:a )?(?:bad|poor)|correlation|unobserved|"
+    r"(?:wouldn't|would not|'d not|won't|will not|don't|do not|never) (?:use|draw|plot|show|put|pick|choose)|invent\w*|reverse causal\w*|(?:isn't|is not|aren't|are not) (?:the |a )?causal|would be (?:a )?(?:bad|poor)|(?:is|are|was|just|only|merely|a|shows?) (?:just |only |merely |a )?correlation|correlation,? not|correlation (?:isn't|is not|does not|doesn't)|unobserved|"
     r"would (?:exaggerate|distort|mislead|overstate)|distort\w*|proportional|"
     r"(?:wouldn't|would not|can't|cannot|can not|shouldn't|should not) (?:be )?(?:present\w*|call\w*|read\w*|treat\w*|claim\w*|interpret\w*))\b"
 )
@@ -580,6 +580,45 @@ MISTAKES: tuple[Mistake, ...] = (
             ),
         ),
         unless=(r"\bcan only (?:go up|grow|rise|increase)|\bnever (?:go|goes) down|\bhides?|\bmask\w*|\bnew (?:adopters|users|sign-?ups) per|\bper (?:week|month|day)|\bweekly|\bmonthly|\bcohort",),
+    ),
+    Mistake(
+        id="correlation-as-cause",
+        description=(
+            "Reads a correlation as cause and effect: whatever makes both move together "
+            "(engaged users, seasons, size) explains it as well as the claimed cause."
+        ),
+        signs=(
+            Sign(
+                all=(
+                    r"\b(?:correlat\w*|move\w* together|go(?:es)? (?:up )?together|track\w* (?:each other|closely)|associated with|in lockstep)\b",
+                    r"\b(?:so|therefore|which (?:means|shows|proves)|meaning|proves?|shows? that|confirms?|clearly)\b[^.;]{0,60}\b(?:drives?|driving|causes?|caus\w*|leads? to|boosts?|increases?|raises?|lifts?|works|the effect|is why|because of|responsible)\b",
+                ),
+            ),
+        ),
+        unless=(
+            r"\brandomi\w*|\bexperiment\w*|\bcontrol (?:group|arm)|\bholdout|\bconfound\w*|\binstrument\w*|"
+            r"\bdiff(?:erence)?[- ]in[- ]diff|\bhypothes\w*|\bcould|\bmight|\bmay\b|\bsuggests?|"
+            r"\bcuped|\bvariance|\bpre-?period|\bmde\b|\bpower\w*|\bcorrelation (?:of|between)|\d correlation",
+        ),
+    ),
+    Mistake(
+        id="any-metric-significant",
+        description=(
+            "Declares a win if any of many metrics comes out significant: with twenty metrics "
+            "at 5%, one will by chance."
+        ),
+        signs=(
+            Sign(
+                all=(
+                    r"\b(?:any|one|at least one|whichever|either) (?:of (?:the |our |these |them)?)?(?:\d+ |many |several |ten |twenty |dozen |our )?(?:metrics?|kpis?|outcomes?|measures?|signals?|them)\b[^.;]{0,50}\b(?:significan\w*|moves?|comes? out|p\s*<|wins?)",
+                    r"\b(?:ship|launch|win|success|call|declare|go|count|roll)\w*\b",
+                ),
+            ),
+        ),
+        unless=(
+            r"\bguardrail\w*|\bharm\w*|\bblock\w*|\bstop\w*|\bhalt\w*|\bbonferroni|\bholm|\bcorrect\w*|"
+            r"\bfalse discovery|\bfdr\b|\bpre-?(?:register|specif)\w*|\bprimary\b|\bdegrad\w*|\bregress\w*|\bworse",
+        ),
     ),
 )
 
