@@ -100,6 +100,12 @@ EXAMPLES = [
         "with Holm.",
     ),
     (
+        "null-spun-as-win",
+        "Retention is trending in the right direction, so I'd present it as an early win.",
+        "Retention moved +0.3 points with an interval from -0.2 to +0.8: we can't claim it, and "
+        "I'd say so on the first slide.",
+    ),
+    (
         "no-control-group",
         "Skip the holdout and track retention for all admins after launch to measure the impact.",
         "We can't measure the impact without a control group, so 80,000 groups stay in a "

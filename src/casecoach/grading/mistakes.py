@@ -545,6 +545,12 @@ MISTAKES: tuple[Mistake, ...] = (
                     r"\b(?:retention|negative|loss|losses|lost|drop|dropped|decline\w*|null|flat|cost|costs|harm\w*|hurt|fell|down|didn't move|not significant|insignificant|dip\w*|complaints?|reports?|publishers?|disables?|opt-?outs?|uninstalls?)\b",
                 ),
             ),
+            Sign(
+                all=(
+                    r"\b(?:no need to|(?:won't|wouldn't|don't|do not|will not|would not|needn't) (?:\w+ )?)(?:mention|bring up|dwell on|raise|surface|call out)\b",
+                    r"\b(?:retention|negative|loss|losses|drop|dropped|decline\w*|null|flat|cost|costs|harm\w*|hurt|fell|dip\w*|complaints?|reports?|publishers?|disables?|opt-?outs?|uninstalls?|regression)\b",
+                ),
+            ),
         ),
         unless=(r"\bmethods?\b|\bdetails?\b|\bcaveats?\b|\bmethodolog\w*|\bmodel details|\bregression (?:output|table)|\btables?\b|\btechnical|\brobustness|\bsensitivity|\bfull results|\bcoefficients?|\bspecifications?|\bsegment details|\bbreakdowns?\b",),
     ),
@@ -618,6 +624,25 @@ MISTAKES: tuple[Mistake, ...] = (
         unless=(
             r"\bguardrail\w*|\bharm\w*|\bblock\w*|\bstop\w*|\bhalt\w*|\bbonferroni|\bholm|\bcorrect\w*|"
             r"\bfalse discovery|\bfdr\b|\bpre-?(?:register|specif)\w*|\bprimary\b|\bdegrad\w*|\bregress\w*|\bworse",
+        ),
+    ),
+    Mistake(
+        id="null-spun-as-win",
+        description=(
+            "Presents a result the test could not tell from zero as a win (\"directionally "
+            "positive\", \"trending up\"): the interval says it may be nothing, or a loss."
+        ),
+        signs=(
+            Sign(
+                all=(
+                    r"\b(?:directional(?:ly)? (?:positive|up|a win|good|right)|trending (?:up|upward|positive|in the right direction)|mov(?:ing|es|ed) in the right direction|(?:early|positive|promising|encouraging) (?:signal|sign|trend|read)|leaning positive|pointing the right way|a step in the right direction)\b",
+                    r"\b(?:win|wins|success|works|working|improv\w*|positive|good news|call it|launch|ship|headline|present|report|tell|lead with|count)\b",
+                ),
+            ),
+        ),
+        unless=(
+            r"\bcan(?:'t|not) (?:claim|call|say|conclude)|\b(?:wouldn't|would not|won't|will not|don't|do not) (?:claim|call|present|report|count)|"
+            r"\bno evidence|\binconclusive|\bnoise|\bnot (?:a|the) (?:win|result)|\bcaution\w*|\bcareful\w*|\binterval|\bcould (?:be|still)|\bunproven",
         ),
     ),
 )
