@@ -41,6 +41,8 @@ bench: install
 	$(BIN)/python benchmarks/grading_fidelity.py
 	$(BIN)/python benchmarks/speed.py
 	$(BIN)/python benchmarks/case_bank_gate.py
+	$(BIN)/python benchmarks/adversarial.py
+	$(BIN)/python benchmarks/adversarial.py --set adversarial-holdout
 	$(BIN)/python benchmarks/web_load.py --candidates 50
 
 clean:
