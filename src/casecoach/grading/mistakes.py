@@ -24,28 +24,45 @@ from casecoach.grading.text import normalize
 
 # A rejection right before the act: "we won't stop", "rather than comparing", "avoid zooming".
 _NEGATED_ACT = re.compile(
-    r"(?:\bnot|\bnever|\bno|n't|\bavoid\w*|\binstead of|\brather than|\bwithout|\bresist\w*|"
-    r"\btempting to|\btemptation to|\bmistake to|\bwrong to|\bbeware of|\bcareful not to|"
-    r"\bagainst|\bdon't|\bnor|\bstops? (?:me|us|you|them|people)|\bkeeps? (?:me|us) from|\bprevent\w*)\b[^.;:!?,]{0,40}$"
+    r"(?:\bnot|\bnever|\bno|n't|\bdon't|\bnor|\bwithout|\binstead of|\brather than|\bagainst|"
+    r"\bavoid\w*|\bresist\w*|\bprevent\w*|\btempting to|\btemptation to|\bmistake to|"
+    r"\bwrong to|\bbeware of|\bcareful not to|\bstops? (?:me|us|you|them|people)|"
+    r"\bkeeps? (?:me|us) from)\b[^.;:!?,]{0,40}$"
 )
-# Words that judge what the sentence describes: a sentence using them discusses the mistake.
-_JUDGED = re.compile(
-    r"\b(?:bias(?:es|ed)?|confound\w*|self-?select\w*|selection (?:bias|effect)|mislead\w*|"
-    r"wrong|mistake\w*|flaw\w*|naive|naïve|invalid\w*|trap|pitfall\w*|tempting|temptation|"
-    r"overstat\w*|inflat\w*|false positives?|cherry-?pick\w*|p-?hack\w*|fishing|forking|"
-    r"dishonest|(?:not|isn't|is not|aren't) causal|correlational|spurious|fallac\w*|"
-    r"regression to the mean|weak(?:er)? (?:plan|answer|approach|choice|design)|(?:isn't|is not|not) (?:an option|possible|acceptable|advisable|wise|enough)|would (?:make|let)[^.;]{0,40}\blook|arbitrar\w*|whatever the scal\w*|any two (?:lines|series|metrics)|"
-    r"(?:wouldn't|would not|'d not|won't|will not|don't|do not|never) (?:use|draw|plot|show|put|pick|choose)|invent\w*|reverse causal\w*|(?:isn't|is not|aren't|are not) (?:the |a )?causal|would be (?:a )?(?:bad|poor)|(?:is|are|was|just|only|merely|a|shows?) (?:just |only |merely |a )?correlation|correlation,? not|correlation (?:isn't|is not|does not|doesn't)|unobserved|"
-    r"would (?:exaggerate|distort|mislead|overstate)|distort\w*|proportional|"
-    r"(?:wouldn't|would not|can't|cannot|can not|shouldn't|should not) (?:be )?(?:present\w*|call\w*|read\w*|treat\w*|claim\w*|interpret\w*))\b"
+
+# Words that judge what the sentence describes: a sentence using them discusses the mistake
+# rather than makes it ("that comparison is biased", "a dual axis would distort it").
+_JUDGING = (
+    # named flaws
+    r"bias(?:es|ed)?", r"confound\w*", r"self-?select\w*", r"selection (?:bias|effect)",
+    r"mislead\w*", r"wrong", r"mistake\w*", r"flaw\w*", r"naive", r"naïve", r"invalid\w*",
+    r"trap", r"pitfall\w*", r"tempting", r"temptation", r"overstat\w*", r"inflat\w*",
+    r"false positives?", r"cherry-?pick\w*", r"p-?hack\w*", r"fishing", r"forking",
+    r"dishonest", r"spurious", r"fallac\w*", r"regression to the mean", r"unobserved",
+    r"reverse causal\w*", r"arbitrar\w*", r"invent\w*", r"distort\w*", r"proportional",
+    # judgements of a design or a chart
+    r"weak(?:er)? (?:plan|answer|approach|choice|design)", r"would be (?:a )?(?:bad|poor)",
+    r"(?:isn't|is not|not) (?:an option|possible|acceptable|advisable|wise|enough)",
+    r"would (?:make|let)[^.;]{0,40}\blook", r"whatever the scal\w*",
+    r"any two (?:lines|series|metrics)", r"would (?:exaggerate|distort|mislead|overstate)",
+    # causal language denied
+    r"(?:not|isn't|is not|aren't) causal", r"correlational",
+    r"(?:isn't|is not|aren't|are not) (?:the |a )?causal",
+    r"(?:is|are|was|just|only|merely|a|shows?) (?:just |only |merely |a )?correlation",
+    r"correlation,? not", r"correlation (?:isn't|is not|does not|doesn't)",
+    # a refusal to do or to read it that way
+    r"(?:wouldn't|would not|'d not|won't|will not|don't|do not|never) "
+    r"(?:use|draw|plot|show|put|pick|choose)",
+    r"(?:wouldn't|would not|can't|cannot|can not|shouldn't|should not) (?:be )?"
+    r"(?:present\w*|call\w*|read\w*|treat\w*|claim\w*|interpret\w*)",
 )
+_JUDGED = re.compile(r"\b(?:" + "|".join(_JUDGING) + r")\b")
 
 # Any negation, for strict signs: checked on the unit with the sign's own words taken out.
 _CONTRARY = re.compile(
     r"(?:\b(?:not|never|no longer|rather than|instead of|without|nor)\b|n't\b)"
 )
 
-_NUMBER = r"(?:\d[\d,]*(?:\.\d+)?|\.\d+)"
 _NONZERO = r"(?:0?\.\d*[1-9]\d*|[1-9][\d,]*(?:\.\d+)?)"
 # A nonzero value with its unit, not the start of a longer token ("2SLS", "0.38x").
 _VALUE = _NONZERO + r"(?:\s?(?:%|m|k|bn|million|billion|seconds?|s|pp))?(?![\w.])"
