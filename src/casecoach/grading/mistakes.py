@@ -210,7 +210,7 @@ MISTAKES: tuple[Mistake, ...] = (
             Sign(
                 all=(
                     r"\b(?:not|isn't|wasn't|aren't|weren't|didn't|did not|never|failed to|non-?|in)\s*(?:statistically )?(?:significan\w*|reach\w* significance|stat sig)|\bnothing (?:moved|changed|was) significan\w*|\bp\s*(?:>|above|over)\s*0?\.05|\bnull result|(?:includes|contains|crosses|overlaps|spans) zero|\bdidn't move|\bdid not move",
-                    r"\b(?:no (?:real |measurable |actual )?(?:\w+ )?(?:effect|impact|difference|benefit)|unchanged|no change|as (?:happy|satisfied|good) as before|is neutral|(?:users|people|members|admins|viewers|sellers|buyers) are (?:fine|happy|satisfied|ok|okay|indifferent)|nobody (?:minds|noticed|is leaving|cares)|no one (?:minds|noticed|is leaving|cares)|(?:isn't|is not|aren't|are not|wasn't|not) (?:hurting|harming)|does(?:n't| not) hurt|no harm|harmless|zero (?:effect|impact)|(?:effect|impact|change|cost|harm|difference)s? (?:is|was|are|were) (?:zero|nil|nothing|none)|does(?:n't| not) (?:affect|work|help|matter|move|change|improve|do anything)|has no (?:effect|impact)|do(?:es)? nothing|had no (?:effect|impact)|makes? no difference|no reason to believe|proves?|proven|demonstrat\w*|confirm\w* (?:that )?(?:there|it|the)|safe to (?:say|conclude) (?:that )?(?:it|there|the tool))\b",
+                    r"\b(?:no (?:real |measurable |actual )?(?:\w+ )?(?:effect|impact|difference|benefit)|unchanged|unaffected|not affected|no change|as (?:happy|satisfied|good) as before|is neutral|(?:users|people|members|admins|viewers|sellers|buyers) are (?:fine|happy|satisfied|ok|okay|indifferent)|nobody (?:minds|noticed|is leaving|cares)|no one (?:minds|noticed|is leaving|cares)|(?:isn't|is not|aren't|are not|wasn't|not) (?:hurting|harming)|does(?:n't| not) hurt|no harm|harmless|zero (?:effect|impact)|(?:effect|impact|change|cost|harm|difference)s? (?:is|was|are|were) (?:zero|nil|nothing|none)|does(?:n't| not) (?:affect|work|help|matter|move|change|improve|do anything)|has no (?:effect|impact)|do(?:es)? nothing|had no (?:effect|impact)|makes? no difference|no reason to believe|proves?|proven|demonstrat\w*|confirm\w* (?:that )?(?:there|it|the)|safe to (?:say|conclude) (?:that )?(?:it|there|the tool))\b",
                 ),
                 span=2,
             ),
@@ -566,6 +566,12 @@ MISTAKES: tuple[Mistake, ...] = (
                 all=(
                     r"\b(?:no need to|(?:won't|wouldn't|don't|do not|will not|would not|needn't) (?:\w+ )?)(?:mention|bring up|dwell on|raise|surface|call out)\b",
                     r"\b(?:retention|negative|loss|losses|drop|dropped|decline\w*|null|flat|cost|costs|harm\w*|hurt|fell|dip\w*|complaints?|reports?|publishers?|disables?|opt-?outs?|uninstalls?|regression)\b",
+                ),
+            ),
+            Sign(
+                all=(
+                    r"\b(?:put|puts|putting|move|moves|moving|moved|leave|leaves|leaving|left|keep|keeps|keeping|kept|bury|burying|relegat\w*|push|tuck\w*|lives?|go|goes|save|saving|park\w*)\b[^.;]{0,50}\b(?:in|to|into|for) (?:the |an )?(?:appendix|backup|back-up|footnote)|\b(?:off|out of) (?:the )?(?:main )?(?:slides?|screen|deck|headline|readout|story)\b|\bleave (?:it |them |that )?out\b",
+                    r"\b(?:distract\w*|side metrics?|noise|already on (?:it|them)|keep (?:the )?(?:conversation|review|focus|story|deck|discussion)\w*|main takeaway|off-?line)\b",
                 ),
             ),
         ),
