@@ -106,6 +106,31 @@ EXAMPLES = [
         "I'd say so on the first slide.",
     ),
     (
+        "trend-extrapolated",
+        "The weekly cost shrinks by 0.35 points a week, so if we fit a line it turns positive "
+        "by week six.",
+        "The weekly cost is shrinking, but four points cannot say where it settles, so a "
+        "holdout will tell us.",
+    ),
+    (
+        "p-value-as-probability",
+        "With p = 0.03 there is a 97% chance the lift is real.",
+        "p = 0.03 says data this extreme would be rare if there were no effect.",
+    ),
+    (
+        "test-changed-after-results",
+        "Retention came out at p = 0.08, so I'd switch to a one-sided test, since we only care "
+        "about improvement.",
+        "The test and its one metric were pre-registered before launch; winsorizing at the 99th "
+        "percentile is in the plan.",
+    ),
+    (
+        "srm-ignored",
+        "There's a small SRM, 50.4 versus 49.6, but it's negligible, so we can proceed.",
+        "The arms split 50.4 / 49.6, a sample ratio mismatch at p < 0.001, so I'd stop and find "
+        "the cause before reading anything.",
+    ),
+    (
         "no-control-group",
         "Skip the holdout and track retention for all admins after launch to measure the impact.",
         "We can't measure the impact without a control group, so 80,000 groups stay in a "

@@ -668,6 +668,76 @@ MISTAKES: tuple[Mistake, ...] = (
             r"\bno evidence|\binconclusive|\bnoise|\bnot (?:a|the) (?:win|result)|\bcaution\w*|\bcareful\w*|\binterval|\bcould (?:be|still)|\bunproven",
         ),
     ),
+    Mistake(
+        id="trend-extrapolated",
+        description=(
+            "Extends a few weeks' trend into the future as if it were measured: a line through "
+            "four points says nothing about where the effect settles."
+        ),
+        signs=(
+            Sign(
+                all=(
+                    r"\b(?:extrapolat\w*|fit (?:a |the )?(?:straight )?(?:line|linear trend|trend ?line)|project\w* (?:the |that )?(?:trend|line|slope) (?:forward|out|ahead))\b",
+                    r"\b(?:turns? positive|crosses zero|cross(?:es)? (?:over|zero)|will (?:keep|continue|reach|be)|by (?:month|week|quarter|year|the end)|steady[- ]state|long[- ]?(?:term|run)|six months|a year|next (?:quarter|year|half))\b",
+                ),
+            ),
+        ),
+        unless=(r"\bholdout|\buncertain\w*|\bassum\w*|\bcaveat\w*|\bsensitiv\w*|\bif the trend|\bscenario\w*|\brange|\binterval|\bforecast interval",),
+    ),
+    Mistake(
+        id="p-value-as-probability",
+        description=(
+            "Reads a p-value or confidence level as the probability that the effect is real: a "
+            "p-value is how surprising the data would be if there were no effect."
+        ),
+        signs=(
+            Sign(
+                all=(
+                    r"\b(?:p\s*[=<]\s*0?\.\d+|p-?values?|significan\w*|confidence level|95% (?:confiden\w*|ci|interval))\b|\bp\s*[=<]",
+                    r"\b(?:\d{2}(?:\.\d+)?% (?:chance|probability|likely|sure|certain)|(?:chance|probability) (?:that )?(?:the )?(?:effect|feature|tool|change|lift|result|treatment|difference) (?:is real|works|is genuine|is true|is due to)|(?:only|just) (?:a )?\d(?:\.\d+)?% (?:chance|probability) (?:that )?(?:it'?s|this is|the \w+ is) (?:noise|luck|chance|random))",
+                ),
+            ),
+        ),
+        unless=(r"\bbayes\w*|\bposterior|\bprior\b|\bif there (?:were|was) no",),
+    ),
+    Mistake(
+        id="test-changed-after-results",
+        description=(
+            "Changes the analysis after seeing the results (a one-sided test, dropped outliers, "
+            "a new metric) to reach significance: the error rate no longer means anything."
+        ),
+        signs=(
+            Sign(
+                all=(
+                    r"\b(?:switch\w*|mov\w*|chang\w*|us\w*|run\w*|go\w*) (?:to |with |a )?(?:a )?one-?(?:sided|tailed) test\b|\bone-?(?:sided|tailed) (?:test|p-?value)\b",
+                    r"\b(?:significan\w*|p\s*<|gets? (?:us )?(?:under|below)|clears?|crosses?|instead|since|because|so)\b",
+                ),
+            ),
+            Sign(
+                all=(
+                    r"\b(?:remov\w*|drop\w*|exclud\w*|trim\w*|throw\w* out|filter\w* out|cut)\b (?:the |a few |some |those )?(?:\w+ )?outliers?\b",
+                    r"\b(?:until|so (?:that )?(?:it|the \w+|we)|to (?:get|make|reach|push)|then|after (?:which|that)|once)\b[^.;]{0,40}\b(?:significan\w*|p\s*<|clears?|crosses?)",
+                ),
+            ),
+        ),
+        unless=(r"\bpre-?(?:register|specif|defin|commit)\w*|\bin advance|\bbefore (?:looking|seeing|the test|launch)|\bwinsori[sz]\w*|\bsensitivity|\brobustness check",),
+    ),
+    Mistake(
+        id="srm-ignored",
+        description=(
+            "Reads an experiment whose arms are not the sizes it was randomized to: a sample "
+            "ratio mismatch means assignment or logging broke, and the comparison is not clean."
+        ),
+        signs=(
+            Sign(
+                all=(
+                    r"\b(?:srm|sample[- ]ratio mismatch|(?:arms?|groups?) (?:are|were|is) (?:a bit |slightly )?(?:uneven|unbalanced|different sizes?))\b",
+                    r"\b(?:ignore|fine|doesn't matter|does not matter|not a (?:problem|concern|big deal)|negligible|small enough|proceed|carry on|go ahead|still read|anyway|harmless)\b",
+                ),
+            ),
+        ),
+        unless=(r"\binvestigat\w*|\bdebug\w*|\bfix\w*|\brerun|\bre-run|\bstop\w*|\bpause\w*|\bfind (?:out|the cause)|\bexplain\w*|\bcheck\w*|\bno srm|\bwithout (?:an? )?srm|\bpasses|\bpassed",),
+    ),
 )
 
 
