@@ -220,6 +220,23 @@ def test_red_flags_need_real_quotes(server: OpenAIServer, settings: LlmSettings)
     assert any("too-short-or-peeking" in a for a in grade.audit.adjustments)
 
 
+def test_a_method_mistake_found_by_wording_can_be_confirmed(server: OpenAIServer,
+                                                            settings: LlmSettings) -> None:
+    """The evidence names a built-in method mistake that is not one of the rubric's flags:
+    the model is told about it and may confirm it by id."""
+    answer = WEAK + " I would fit a line through the first four weeks and say the effect turns " \
+                    "positive by week six."
+    assert "trend-extrapolated" in {f.id for f in embedded(answer).red_flags}
+    flags = [{"id": "trend-extrapolated", "quote": "fit a line through the first four weeks"}]
+    server.push(Reply(verdict_json(IDS, first_sentence(answer), red_flags=flags)))
+    grade = HybridGrader(settings).grade(task(answer))
+    assert grade.fallback is None
+    assert [r.id for r in grade.red_flags] == ["trend-extrapolated"]
+    user = server.chats[0].body["messages"][1]["content"]
+    assert "trend-extrapolated" in user
+    assert grade.score <= 2.5
+
+
 def test_timeout_falls_back_and_the_server_is_skipped_for_a_while(
         server: OpenAIServer, settings: LlmSettings) -> None:
     server.default = Reply(verdict_json(IDS, first_sentence(WEAK)), delay=3.0)

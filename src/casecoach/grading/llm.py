@@ -24,7 +24,7 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from casecoach.config import ConfigError, LlmSettings, llm_settings, safe_url
-from casecoach.grading.embedded import FULL_COVERAGE, choose_follow_up, points_for
+from casecoach.grading.embedded import FULL_COVERAGE, Flag, choose_follow_up, points_for
 from casecoach.grading.grade import (
     AuditMessage,
     AuditTry,
@@ -50,7 +50,7 @@ from casecoach.grading.registry import GraderUnavailable, get_grader
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from casecoach.grading.embedded import Flag, Point
+    from casecoach.grading.embedded import Point
 
 MAX_REPLY_TRIES = 3  # replies that are not valid JSON for the schema
 MAX_TRANSPORT_TRIES = 3  # refused connections, 429, 5xx
@@ -308,6 +308,8 @@ class LlmGrader:
         except GraderUnavailable as exc:
             return _fallback(evidence, str(exc), GradeAudit())
         points, flags = points_for(task.question)
+        if self.uses_evidence:
+            flags = with_method_mistakes(flags, evidence)
         messages = build_messages(task, points, flags, evidence if self.uses_evidence else None)
         client = self.client(settings)
         tries: list[AuditTry] = []
@@ -475,6 +477,19 @@ def _score(points: list[Point], results: list[CriterionResult]) -> float:
 def _audit_messages(messages: list[dict[str, str]], secret: str | None) -> list[AuditMessage]:
     return [AuditMessage(role=m["role"], content=scrub(m["content"], secret) or "")
             for m in messages]
+
+
+def with_method_mistakes(flags: list[Flag], evidence: Grade) -> list[Flag]:
+    """The rubric's red flags plus the method mistakes the embedded grader found by wording
+    (peeking, a null read as no effect, ...): the evidence names them, so the model must be
+    able to confirm them by id."""
+    known = {f.id for f in flags}
+    found = [
+        Flag(hit.id, hit.description, hit.penalty, ())
+        for hit in evidence.red_flags
+        if hit.id not in known
+    ]
+    return [*flags, *found]
 
 
 def _fallback(evidence: Grade, reason: str, audit: GradeAudit) -> Grade:
