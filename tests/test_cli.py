@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import os
 import signal
@@ -96,6 +97,25 @@ def test_cases_validate_reports_line_and_field(tmp_path: Path) -> None:
     assert code == 1 and f"{bad}:1: product_area: required field is missing" in out
     code, out = run("cases", "validate", str(tmp_path / "missing.yaml"))
     assert code == 1 and "does not exist" in out
+
+
+def test_cases_validate_warns_when_a_sign_flags_an_ideal_answer(tmp_path: Path) -> None:
+    case = copy.deepcopy(TINY_CASE)
+    case["questions"][0]["rubric"]["red_flags"] = [{
+        "id": "no-control",
+        "description": "Compares outcomes without a control.",
+        "phrasings": ["We just compare outcomes before and after."],
+        "signs": [["compare outcomes"]],  # too broad: the ideal answer compares outcomes too
+    }]
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(case), encoding="utf-8")
+    code, out = run("cases", "validate", str(path))
+    assert code == 0 and "ok tiny" in out
+    assert "warning tiny: red flag no-control would flag the ideal answer of design" in out
+    case["questions"][0]["rubric"]["red_flags"][0]["signs"] = [["before and after"]]
+    path.write_text(yaml.safe_dump(case), encoding="utf-8")
+    code, out = run("cases", "validate", str(path))
+    assert code == 0 and "warning" not in out
 
 
 def test_user_cases_folder_is_used(casecoach_home: Path) -> None:

@@ -85,15 +85,24 @@ def show_case(
 def validate(
     path: Path = typer.Argument(..., help="A case file, or a folder of them."),
 ) -> None:
-    """Check case files against the schema; every problem is reported with file, line, field."""
+    """Check case files against the schema; every problem is reported with file, line, field.
+
+    Also warns where a red flag's signs (or named detector) would flag one of the case's own
+    ideal answers."""
     from casecoach.cases.loader import validate_path
     from casecoach.cli.render import console, err_console
 
     if not path.exists():
         fail(f"{path} does not exist")
+    from casecoach.grading.mistakes import flagged_ideals
+
     good, bad = validate_path(path)
     for case in good:
         console.print(f"[green]ok[/] {case.id} ({len(case.questions)} questions)")
+        for flag_id, question_id, quote in flagged_ideals(case):
+            err_console.print(
+                f"[yellow]warning[/] {case.id}: red flag {flag_id} would flag the ideal answer "
+                f'of {question_id}: "{quote}"; narrow its signs', soft_wrap=True)
     for error in bad:
         for problem in error.problems:
             err_console.print(f"[red]error[/] {problem}", soft_wrap=True)

@@ -19,8 +19,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 from casecoach.grading.text import normalize
+
+if TYPE_CHECKING:
+    from casecoach.cases.schema import Case
 
 # A rejection right before the act: "we won't stop", "rather than comparing", "avoid zooming".
 _NEGATED_ACT = re.compile(
@@ -781,6 +785,26 @@ def _shows(text: str, sign: Sign, mistake: Mistake) -> bool:
 
 
 MISTAKE_IDS: frozenset[str] = frozenset(m.id for m in MISTAKES)
+
+
+def flagged_ideals(case: Case) -> list[tuple[str, str, str]]:
+    """(red flag id, question id, quote) wherever a red flag's signs or named detector would
+    flag an ideal answer of its own case: a sign that catches the senior answer is too broad."""
+    from casecoach.grading.text import split_units
+
+    found: list[tuple[str, str, str]] = []
+    for question in case.questions:
+        for flag in question.rubric.red_flags if question.rubric else []:
+            signs = tuple(flag_sign(sign) for sign in flag.signs)
+            for other in case.questions:
+                units = split_units(other.ideal_answer)
+                quote = shows_sign(units, signs) if signs else None
+                if quote is None and flag.detector is not None:
+                    hits = find_mistakes(units, linked=frozenset({flag.detector}))
+                    quote = next((h.quote for h in hits if h.id == flag.detector), None)
+                if quote is not None:
+                    found.append((flag.id, other.id, quote))
+    return found
 
 
 def term_pattern(terms: str) -> str:
