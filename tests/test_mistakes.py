@@ -10,8 +10,9 @@ import pytest
 
 from casecoach.cases.loader import CaseLibrary
 from casecoach.grading import GradingTask, get_grader
-from casecoach.grading.mistakes import MISTAKE_IDS, MISTAKES, find_mistakes, flag_sign, shows_sign
+from casecoach.grading.mistakes import MISTAKE_IDS, MISTAKES, find_mistakes
 from casecoach.grading.text import split_units
+from casecoach.grading.wording import flag_sign, shows_sign
 
 CLAIMS = Path(__file__).resolve().parents[1] / "data" / "claims"
 

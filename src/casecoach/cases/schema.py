@@ -81,7 +81,7 @@ class RedFlag(_Strict):
     @field_validator("signs")
     @classmethod
     def _valid_signs(cls, value: list[list[str]]) -> list[list[str]]:
-        from casecoach.grading.mistakes import flag_sign  # lazy: grading imports cases
+        from casecoach.grading.wording import flag_sign  # lazy: grading imports cases
 
         for sign in value:
             if not sign:

@@ -539,7 +539,8 @@ def _method_mistakes(
     built-in detectors. A mistake a red flag names as its detector is reported as that flag;
     none is penalised twice (not when the flag was already found, nor when a flag already
     quotes the same words)."""
-    from casecoach.grading.mistakes import find_mistakes, flag_sign, shows_sign
+    from casecoach.grading.mistakes import find_mistakes
+    from casecoach.grading.wording import flag_sign, shows_sign
 
     said = [t for t, void in zip(units.texts, units.void, strict=True) if not void]
     by_detector = {f.detector: f for f in flags if f.detector}

@@ -1,0 +1,176 @@
+"""Finding a mistake by its words: signs, and the rules that clear them.
+
+A sign is a few patterns found together in one unit of an answer (or in two neighbouring
+units): the act, its trigger, its claim. A unit that shows them is cleared when it rejects what
+it describes: a negation right before the act ("we would not stop early"), words that judge it
+("that comparison is biased"), or the correct method named beside it (unless it is named only
+to be absent: "without a control group"). Case authors write signs as term groups
+(`term_pattern`, `flag_sign`); the built-in detectors (`casecoach.grading.mistakes`) as regular
+expressions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from casecoach.grading.text import normalize
+
+# A rejection right before the act: "we won't stop", "rather than comparing", "avoid zooming".
+_NEGATED_ACT = re.compile(
+    r"(?:\bnot|\bnever|\bno|n't|\bdon't|\bnor|\bwithout|\binstead of|\brather than|\bagainst|"
+    r"\bavoid\w*|\bresist\w*|\bprevent\w*|\btempting to|\btemptation to|\bmistake to|"
+    r"\bwrong to|\bbeware of|\bcareful not to|\bstops? (?:me|us|you|them|people)|"
+    r"\bkeeps? (?:me|us) from)\b[^.;:!?,]{0,40}$"
+)
+
+# Words that judge what the sentence describes: a sentence using them discusses the mistake
+# rather than makes it ("that comparison is biased", "a dual axis would distort it").
+_JUDGING = (
+    # named flaws
+    r"bias(?:es|ed)?", r"confound\w*", r"self-?select\w*", r"selection (?:bias|effect)",
+    r"mislead\w*", r"wrong", r"mistake\w*", r"flaw\w*", r"naive", r"naïve", r"invalid\w*",
+    r"trap", r"pitfall\w*", r"tempting", r"temptation", r"overstat\w*", r"inflat\w*",
+    r"false positives?", r"cherry-?pick\w*", r"p-?hack\w*", r"fishing", r"forking",
+    r"dishonest", r"spurious", r"fallac\w*", r"regression to the mean", r"unobserved",
+    r"reverse causal\w*", r"arbitrar\w*", r"invent\w*", r"distort\w*", r"proportional",
+    # judgements of a design or a chart
+    r"weak(?:er)? (?:plan|answer|approach|choice|design)", r"would be (?:a )?(?:bad|poor)",
+    r"(?:isn't|is not|not) (?:an option|possible|acceptable|advisable|wise|enough)",
+    r"would (?:make|let)[^.;]{0,40}\blook", r"whatever the scal\w*",
+    r"any two (?:lines|series|metrics)", r"would (?:exaggerate|distort|mislead|overstate)",
+    # causal language denied
+    r"(?:not|isn't|is not|aren't) causal", r"correlational",
+    r"(?:isn't|is not|aren't|are not) (?:the |a )?causal",
+    r"(?:is|are|was|just|only|merely|a|shows?) (?:just |only |merely |a )?correlation",
+    r"correlation,? not", r"correlation (?:isn't|is not|does not|doesn't)",
+    # a refusal to do or to read it that way
+    r"(?:wouldn't|would not|'d not|won't|will not|don't|do not|never) "
+    r"(?:use|draw|plot|show|put|pick|choose)",
+    r"(?:wouldn't|would not|can't|cannot|can not|shouldn't|should not) (?:be )?"
+    r"(?:present\w*|call\w*|read\w*|treat\w*|claim\w*|interpret\w*)",
+)
+_JUDGED = re.compile(r"\b(?:" + "|".join(_JUDGING) + r")\b")
+
+# Any negation, for strict signs: checked on the unit with the sign's own words taken out.
+_CONTRARY = re.compile(
+    r"(?:\b(?:not|never|no longer|rather than|instead of|without|nor)\b|n't\b)"
+)
+
+@dataclass(frozen=True)
+class Sign:
+    """Word patterns that, found together, show the mistake.
+
+    `all` are regular expressions that must all match; the first is the act, and a negation
+    right before it ("we would not ...") clears the sign. `unless` patterns name the correct
+    method: any of them clears the sign. `span` is how many neighbouring units are read
+    together ("Retention did not move. The tool has no effect on it.").
+    """
+
+    all: tuple[str, ...]
+    unless: tuple[str, ...] = ()
+    span: int = 1
+    # A negation anywhere outside the matched words clears the sign ("a tap isn't a visit"):
+    # for authors' signs, which are short term lists with no grammar of their own.
+    strict: bool = False
+
+
+@cache
+def compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
+def _act_negated(text: str, pattern: str) -> bool:
+    """Whether every occurrence of the act is negated or rejected right before it."""
+    found = list(compiled(pattern).finditer(text))
+    return bool(found) and all(_NEGATED_ACT.search(text[: m.start()]) for m in found)
+
+
+_WITHOUT = re.compile(r"\b(?:without|no|skip\w*)\W+(?:\w+\W+){0,2}$")
+
+
+def _names(text: str, pattern: str) -> bool:
+    """Whether the text names a correct method, not merely its absence ("without a control
+    group" names none)."""
+    return any(
+        not _WITHOUT.search(text[max(0, m.start() - 30) : m.start()])
+        for m in compiled(pattern).finditer(text)
+    )
+
+
+def shows(text: str, sign: Sign, unless: tuple[str, ...] = ()) -> bool:
+    """Whether a unit (lowercased) shows the sign: all its patterns found, and none of the
+    rules that clear it applies. `unless` adds correct-method patterns to the sign's own."""
+    if not all(compiled(p).search(text) for p in sign.all):
+        return False
+    if any(_names(text, p) for p in (*sign.unless, *unless)):
+        return False
+    if _JUDGED.search(text):
+        return False
+    if sign.strict:
+        rest = text
+        for pattern in sign.all:
+            rest = compiled(pattern).sub(" ", rest)
+        if _CONTRARY.search(rest):
+            return False
+    return not _act_negated(text, sign.all[0])
+
+
+def term_pattern(terms: str) -> str:
+    """A case author's term group as a regular expression.
+
+    "randomi* | individual admins | admin level": alternatives split on "|", matched as whole
+    words in any case; "*" ends a word with any ending; spaces match any spacing or a hyphen.
+    """
+    alternatives = [a.strip().lower() for a in terms.split("|") if a.strip()]
+    if not alternatives:
+        raise ValueError("a term group needs at least one term")
+    parts = []
+    for alternative in alternatives:
+        words = [re.escape(w).replace(r"\*", r"[\w'-]*") for w in alternative.split()]
+        parts.append(r"[\s-]+".join(words))
+    return r"\b(?:" + "|".join(parts) + r")(?![\w])"
+
+
+def flag_sign(groups: list[str] | tuple[str, ...]) -> Sign:
+    """A rubric red flag's sign: term groups that must all appear in one unit, the first
+    being the act (a negation right before it clears the sign). A group written "!terms"
+    names the correct method instead: a unit that uses one of its terms is not flagged."""
+    found = tuple(term_pattern(g) for g in groups if not g.lstrip().startswith("!"))
+    if not found:
+        raise ValueError("a sign needs at least one term group that is not an exclusion")
+    unless = tuple(term_pattern(g.lstrip()[1:]) for g in groups if g.lstrip().startswith("!"))
+    return Sign(all=found, unless=unless, strict=True)
+
+
+def shows_sign(units: tuple[str, ...] | list[str], signs: tuple[Sign, ...]) -> str | None:
+    """The first unit that shows one of the signs (with the same negation and rejection rules
+    as the built-in detectors), or None."""
+    return first_sign(signs, [normalize(u).lower() for u in units], units)
+
+
+def first_sign(
+    signs: tuple[Sign, ...],
+    texts: list[str],
+    units: tuple[str, ...] | list[str],
+    unless: tuple[str, ...] = (),
+) -> str | None:
+    """The first unit (or two neighbouring units) that shows one of the signs, as quoted from
+    `units`; `texts` are the same units normalized and lowercased."""
+    whole = " ".join(texts)
+    for sign in signs:
+        # A pattern found nowhere in the answer is found in none of its windows: most signs
+        # stop here, which keeps the detectors to a few milliseconds per answer.
+        if not all(compiled(p).search(whole) for p in sign.all):
+            continue
+        for i in range(len(texts)):
+            window = " ".join(texts[i : i + sign.span])
+            if sign.span > 1 and i + sign.span > len(texts):
+                continue
+            if shows(window, sign, unless):
+                return " ".join(units[i : i + sign.span])
+    for sign in signs:  # a window of two also catches the last unit alone
+        if sign.span > 1 and texts and shows(texts[-1], sign, unless):
+            return units[-1]
+    return None
