@@ -540,7 +540,7 @@ def _method_mistakes(
     none is penalised twice (not when the flag was already found, nor when a flag already
     quotes the same words)."""
     from casecoach.grading.mistakes import find_mistakes
-    from casecoach.grading.wording import flag_sign, shows_sign
+    from casecoach.grading.wording import flag_signs, shows_sign
 
     said = [t for t, void in zip(units.texts, units.void, strict=True) if not void]
     by_detector = {f.detector: f for f in flags if f.detector}
@@ -549,7 +549,7 @@ def _method_mistakes(
     hits: list[RedFlagHit] = []
     for flag in flags:
         if flag.signs and flag.id not in found:
-            quote = shows_sign(said, tuple(flag_sign(sign) for sign in flag.signs))
+            quote = shows_sign(said, flag_signs(flag.signs))
             if quote is not None:
                 hits.append(RedFlagHit(id=flag.id, description=flag.description,
                                        penalty=flag.penalty, quote=quote))

@@ -20,8 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from casecoach.grading.text import normalize
-from casecoach.grading.wording import Sign, first_sign, flag_sign, shows_sign
+from casecoach.grading.text import normalize, split_units
+from casecoach.grading.wording import Sign, first_sign, flag_signs, shows_sign
 
 if TYPE_CHECKING:
     from casecoach.cases.schema import Case
@@ -29,8 +29,9 @@ if TYPE_CHECKING:
 _NONZERO = r"(?:0?\.\d*[1-9]\d*|[1-9][\d,]*(?:\.\d+)?)"
 # A nonzero value with its unit, not the start of a longer token ("2SLS", "0.38x").
 _VALUE = _NONZERO + r"(?:\s?(?:%|m|k|bn|million|billion|seconds?|s|pp))?(?![\w.])"
-_AXIS_WORD = r"\b(?:y-?axis|axis|axes|vertical scale|y[- ]scale)\b"
-_AXIS = r"\b(?:y-?axis|axis|axes|vertical scale|y[- ]scale|bar chart|bars|columns)\b"
+_AXIS_WORDS = r"y-?axis|axis|axes|vertical scale|y[- ]scale"
+_AXIS_WORD = rf"\b(?:{_AXIS_WORDS})\b"
+_AXIS = rf"\b(?:{_AXIS_WORDS}|bar chart|bars|columns)\b"  # "start the bars at 31%" too
 
 
 @dataclass(frozen=True)
@@ -692,12 +693,10 @@ MISTAKE_IDS: frozenset[str] = frozenset(m.id for m in MISTAKES)
 def flagged_ideals(case: Case) -> list[tuple[str, str, str]]:
     """(red flag id, question id, quote) wherever a red flag's signs or named detector would
     flag an ideal answer of its own case: a sign that catches the senior answer is too broad."""
-    from casecoach.grading.text import split_units
-
     found: list[tuple[str, str, str]] = []
     for question in case.questions:
         for flag in question.rubric.red_flags if question.rubric else []:
-            signs = tuple(flag_sign(sign) for sign in flag.signs)
+            signs = flag_signs(tuple(tuple(sign) for sign in flag.signs))
             for other in case.questions:
                 units = split_units(other.ideal_answer)
                 quote = shows_sign(units, signs) if signs else None

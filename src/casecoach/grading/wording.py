@@ -144,6 +144,12 @@ def flag_sign(groups: list[str] | tuple[str, ...]) -> Sign:
     return Sign(all=found, unless=unless, strict=True)
 
 
+@cache
+def flag_signs(signs: tuple[tuple[str, ...], ...]) -> tuple[Sign, ...]:
+    """A red flag's signs, built once however many answers are graded against them."""
+    return tuple(flag_sign(sign) for sign in signs)
+
+
 def shows_sign(units: tuple[str, ...] | list[str], signs: tuple[Sign, ...]) -> str | None:
     """The first unit that shows one of the signs (with the same negation and rejection rules
     as the built-in detectors), or None."""
@@ -164,13 +170,8 @@ def first_sign(
         # stop here, which keeps the detectors to a few milliseconds per answer.
         if not all(compiled(p).search(whole) for p in sign.all):
             continue
+        # Windows of `span` units; the last ones are shorter, so the last unit is read alone.
         for i in range(len(texts)):
-            window = " ".join(texts[i : i + sign.span])
-            if sign.span > 1 and i + sign.span > len(texts):
-                continue
-            if shows(window, sign, unless):
+            if shows(" ".join(texts[i : i + sign.span]), sign, unless):
                 return " ".join(units[i : i + sign.span])
-    for sign in signs:  # a window of two also catches the last unit alone
-        if sign.span > 1 and texts and shows(texts[-1], sign, unless):
-            return units[-1]
     return None
