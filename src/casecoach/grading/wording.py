@@ -81,6 +81,16 @@ def compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
 
 
+def judges(text: str) -> bool:
+    """Whether the text judges what it describes ("biased", "not causal")."""
+    return bool(_JUDGED.search(text))
+
+
+def rejects(before: str) -> bool:
+    """Whether the words right before an act reject it ("we would not", "rather than")."""
+    return bool(_NEGATED_ACT.search(before))
+
+
 def _act_negated(text: str, pattern: str) -> bool:
     """Whether every occurrence of the act is negated or rejected right before it."""
     found = list(compiled(pattern).finditer(text))
