@@ -480,6 +480,8 @@ MISTAKES: tuple[Mistake, ...] = (
             ),
         ),
         unless=(
+            r"\bunit (?:is|should be|will be|would be|must be) (?:the |a |each )?(?:group|community|cluster|chat|thread|market)|"
+            r"\blower bound|\bunderstat\w*|\bdilut\w*|\btoward(?:s)? zero|\bsolo\b|\bwould be fine\b|"
             r"\bclust\w*|\bgroup[- ]level|\bwhole (?:group|community|communit\w+|chat|thread|cluster|conversation|network|market|neighbou?rhood)|"
             r"\bentire (?:group|chat|thread|cluster|market)|\bby group|\bper group|\bgroups? (?:as|is) the unit|"
             r"\bcomponent|\bco-?(?:admins?|moderators?) (?:share|land|stay|end up|are)|\bsame (?:arm|side|bucket|condition|variant)|"
