@@ -177,7 +177,7 @@ MISTAKES: tuple[Mistake, ...] = (
             r"absence of evidence|can(?:'t|not) (?:rule out|conclude|say|claim)|could(?:n't| not) rule|"
             r"rule[sd]? out|inconclusive|underpowered|under-?powered|\bpower\w*|confidence interval|"
             r"(?:interval|\bci) (?:runs|spans|goes|of|from|is)|plausibl\w*|consistent with|\bmde\b|minimum detectable|equivalence|non-?inferior\w*|too small to|"
-            r"as (?:large|big|much) as|between [-−–]?\d|could (?:still )?be|might (?:still )?be|"
+            r"as (?:large|big) as|(?:be|been|is|lose|cost) (?:\w+ )?as much as|between [-−–]?\d|could (?:still )?be|might (?:still )?be|"
             r"not (?:enough|sure)|no evidence (?:of|for)|no detectable|not detectable|"
             r"didn't detect|did not detect|we detect\w*|far from|(?:isn't|is not|≠|doesn't equal|does not equal|not the same as) (?:\w+ )?(?:no|zero) effect",
         ),
@@ -193,6 +193,13 @@ MISTAKES: tuple[Mistake, ...] = (
                 all=(
                     _AXIS,
                     r"\b(?:start\w*|begin\w*|begun|floor\w*|bottom\w*|set\w*)\b[^.;]{0,30}?\b(?:at|from)\s+(?:~|around |about |roughly |just below )?" + _VALUE,
+                ),
+                unless=(r"\bline\b|\btrend|\bover time|\bweek by week|\bby week|\bdaily series",),
+            ),
+            Sign(
+                all=(
+                    _AXIS,
+                    r"\b(?:start\w*|begin\w*|floor\w*|bottom\w*|set\w*)\b[^.;]{0,30}?\b(?:just |right |slightly )?(?:below|under|near|above|close to|at) (?:the )?(?:control|baseline|lowest|smallest|minimum|min|lower) (?:arm'?s? )?(?:value|bar|level|mean|number|rate|figure|result)",
                 ),
                 unless=(r"\bline\b|\btrend|\bover time|\bweek by week|\bby week|\bdaily series",),
             ),
@@ -383,7 +390,7 @@ MISTAKES: tuple[Mistake, ...] = (
             ),
             Sign(
                 all=(
-                    r"\b(?:no need for|don't need|doesn't need|do not need|does not need|without)\b (?:the |any )?(?:\w+ )?(?:confidence intervals?|error bars?|intervals?|cis?|uncertainty|whiskers)\b",
+                    r"\b(?:no need for|don't need|doesn't need|do not need|does not need|without|skip\w*|forgo\w*|ditch\w*|dispens\w* with)\b (?:the |any |all )?(?:\w+ )?(?:confidence intervals?|error bars?|intervals?|cis?|uncertainty|whiskers)\b",
                 ),
             ),
             Sign(
@@ -473,6 +480,8 @@ MISTAKES: tuple[Mistake, ...] = (
             ),
         ),
         unless=(
+            r"\bunit (?:is|should be|will be|would be|must be) (?:the |a |each )?(?:group|community|cluster|chat|thread|market)|"
+            r"\blower bound|\bunderstat\w*|\bdilut\w*|\btoward(?:s)? zero|\bsolo\b|\bwould be fine\b|"
             r"\bclust\w*|\bgroup[- ]level|\bwhole (?:group|community|communit\w+|chat|thread|cluster|conversation|network|market|neighbou?rhood)|"
             r"\bentire (?:group|chat|thread|cluster|market)|\bby group|\bper group|\bgroups? (?:as|is) the unit|"
             r"\bcomponent|\bco-?(?:admins?|moderators?) (?:share|land|stay|end up|are)|\bsame (?:arm|side|bucket|condition|variant)|"

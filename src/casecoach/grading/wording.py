@@ -35,6 +35,8 @@ _JUDGING = (
     r"false positives?", r"cherry-?pick\w*", r"p-?hack\w*", r"fishing", r"forking",
     r"dishonest", r"spurious", r"fallac\w*", r"regression to the mean", r"unobserved",
     r"reverse causal\w*", r"arbitrar\w*", r"invent\w*", r"distort\w*", r"proportional",
+    r"too (?:short|early|soon|brief) to", r"(?:still|only|merely|just|purely) observational",
+    r"sanity[- ]check\w*", r"(?:far |much |way )?too (?:narrow|tight|optimistic)",
     # judgements of a design or a chart
     r"weak(?:er)? (?:plan|answer|approach|choice|design)", r"would be (?:a )?(?:bad|poor)",
     r"(?:isn't|is not|not) (?:an option|possible|acceptable|advisable|wise|enough)",
@@ -81,6 +83,16 @@ def compiled(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE)
 
 
+def judges(text: str) -> bool:
+    """Whether the text judges what it describes ("biased", "not causal")."""
+    return bool(_JUDGED.search(text))
+
+
+def rejects(before: str) -> bool:
+    """Whether the words right before an act reject it ("we would not", "rather than")."""
+    return bool(_NEGATED_ACT.search(before))
+
+
 def _act_negated(text: str, pattern: str) -> bool:
     """Whether every occurrence of the act is negated or rejected right before it."""
     found = list(compiled(pattern).finditer(text))
@@ -121,14 +133,19 @@ def term_pattern(terms: str) -> str:
     """A case author's term group as a regular expression.
 
     "randomi* | individual admins | admin level": alternatives split on "|", matched as whole
-    words in any case; "*" ends a word with any ending; spaces match any spacing or a hyphen.
+    words in any case; "*" ends a word with any ending; "?" makes the letter before it optional
+    ("bars?"); spaces match any spacing or a hyphen, and a hyphen matches a space or nothing.
     """
     alternatives = [a.strip().lower() for a in terms.split("|") if a.strip()]
     if not alternatives:
         raise ValueError("a term group needs at least one term")
     parts = []
-    for alternative in alternatives:
-        words = [re.escape(w).replace(r"\*", r"[\w'-]*") for w in alternative.split()]
+    # Longest first: "those who didn't" must not match as "those who" and leave "n't" behind.
+    for alternative in sorted(alternatives, key=len, reverse=True):
+        words = [
+            re.escape(w).replace(r"\*", r"[\w'-]*").replace(r"\?", "?").replace(r"\-", r"[\s-]?")
+            for w in alternative.split()
+        ]
         parts.append(r"[\s-]+".join(words))
     return r"\b(?:" + "|".join(parts) + r")(?![\w])"
 
