@@ -146,6 +146,16 @@ def _ramp(sim: float) -> float:
     return float(min(1.0, max(0.0, (sim - SIM_LOW) / (SIM_HIGH - SIM_LOW))))
 
 
+def _penalty(penalty: float, detector: str | None) -> float:
+    """A flag that names a detector is its mistake, so it is at least as serious as the
+    detector however it is found (by its signs, its phrasings or the detector)."""
+    if detector is None:
+        return penalty
+    from casecoach.grading.mistakes import MISTAKE_PENALTIES
+
+    return max(penalty, MISTAKE_PENALTIES.get(detector, penalty))
+
+
 def points_for(question: Question) -> tuple[list[Point], list[Flag]]:
     """The points to look for: the rubric's criteria, or key points derived from the ideal."""
     if question.rubric is not None:
@@ -155,8 +165,8 @@ def points_for(question: Question) -> tuple[list[Point], list[Flag]]:
         ]
         flags = [
             Flag(
-                r.id, r.description, r.penalty, tuple(r.phrasings), r.detector,
-                tuple(tuple(sign) for sign in r.signs),
+                r.id, r.description, _penalty(r.penalty, r.detector), tuple(r.phrasings),
+                r.detector, tuple(tuple(sign) for sign in r.signs),
             )
             for r in question.rubric.red_flags
         ]

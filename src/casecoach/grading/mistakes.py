@@ -697,6 +697,7 @@ MISTAKES: tuple[Mistake, ...] = (
 
 
 MISTAKE_IDS: frozenset[str] = frozenset(m.id for m in MISTAKES)
+MISTAKE_PENALTIES: dict[str, float] = {m.id: m.penalty for m in MISTAKES}
 
 
 def flagged_ideals(case: Case) -> list[tuple[str, str, str]]:
