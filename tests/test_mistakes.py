@@ -70,6 +70,32 @@ EXAMPLES = [
         "threshold that blocks the launch.",
     ),
     (
+        "no-guardrails",
+        "I'd deliberately not set guardrails on messaging or calls; they can't plausibly move.",
+        "I would not set guardrails on vanity metrics, only on messaging and calls.",
+    ),
+    (
+        "uncertainty-left-off",
+        "I'd skip error bars; with 4M users per arm everything is precise anyway.",
+        "Every bar gets its 95% interval as a whisker, so small gaps don't look decisive.",
+    ),
+    (
+        "truncated-axis",
+        "I'd start the axis just below the control value so the 3% gain is clearly visible.",
+        "The bars start at zero and the 3% gain is labelled on the bar.",
+    ),
+    (
+        "null-read-as-no-effect",
+        "Open time dropped by as much as 6%, and messaging was unaffected, since the -0.1% "
+        "isn't significant.",
+        "Messaging's -0.1% isn't significant, but the loss could be as much as 0.3%.",
+    ),
+    (
+        "short-read-as-long-run",
+        "Two weeks is enough to give the long-term effect on retention.",
+        "Two weeks is too short to know the long-term effect on retention.",
+    ),
+    (
         "bad-result-hidden",
         "Lead with the activity win and put the flat retention number in the appendix.",
         "Lead with the recommendation, give the flat retention result its own line on the first "
@@ -316,6 +342,10 @@ RANDOMIZE = ["randomi* | assign*", "admin level | individual admins"]
         ([*RANDOMIZE, "!cluster*"], "Randomize at the admin level, clustered.", False),
         (["tap* | click*", "count as"], "A tap doesn't count as a visit.", False),
         (["leave out | skip", "retention"], "I'd leave out the flat retention result.", True),
+        (["bars? | columns", "no intervals"], "Two bars, no intervals.", True),
+        (["co-admins", "same arm"], "All co admins land in the same arm.", True),
+        # the longer term is matched whole, so its own "n't" does not clear the sign
+        (["compare", "those who | those who didn't"], "Compare those who didn't use it.", True),
     ],
 )
 def test_sign_syntax(groups: list[str], text: str, shown: bool) -> None:

@@ -499,10 +499,12 @@ MISTAKES: tuple[Mistake, ...] = (
         signs=(
             Sign(
                 all=(
-                    r"\b(?:no need for|don't need|do not need|doesn't need|does not need|won't need|skip(?:ping)?|drop(?:ping)?|forgo(?:ing)?|without) (?:any |separate |extra |the |a )?(?:guardrails?|guardrail metrics?|counter-?metrics?|guard metrics?)\b(?!\s*(?:harm|damage|loss|losses|regression|movement|moving|breach\w*|hit|impact|cost|problems?|issues?|concerns?))|\b(?:guardrails?|counter-?metrics?) (?:aren't|are not|isn't|is not|won't be|wouldn't be) (?:really )?(?:needed|necessary|required|relevant|useful|a concern|worth)|\bdoes(?:n't| not) need (?:its own|a separate|a) (?:metric|guardrail|counter-?metric)|\b(?:wouldn't|won't|would not|will not|don't|do not|no need to) (?:maintain|keep|track|set|add|have|need|bother with|define|use) (?:a |any )?(?:separate )?(?:guardrails?|guardrail (?:list|metrics?|set)|counter-?metrics?)\b",
+                    r"\b(?:no need for|don't need|do not need|doesn't need|does not need|won't need|skip(?:ping)?|drop(?:ping)?|forgo(?:ing)?|without) (?:any |separate |extra |the |a )?(?:guardrails?|guardrail metrics?|counter-?metrics?|guard metrics?)\b(?!\s*(?:harm|damage|loss|losses|regression|movement|moving|breach\w*|hit|impact|cost|problems?|issues?|concerns?))|\b(?:guardrails?|counter-?metrics?) (?:aren't|are not|isn't|is not|won't be|wouldn't be) (?:really )?(?:needed|necessary|required|relevant|useful|a concern|worth)|\bdoes(?:n't| not) need (?:its own|a separate|a) (?:metric|guardrail|counter-?metric)|\b(?:wouldn't|won't|would not|will not|don't|do not|no need to|(?:deliberately|intentionally|purposely|consciously) not|(?:i'd|we'd|i would|we would|we'll|i'll) not) (?:maintain|keep|track|set|add|have|need|bother with|define|use) (?:a |any )?(?:separate )?(?:guardrails?|guardrail (?:list|metrics?|set)|counter-?metrics?)\b(?!\s*(?:too|so|that|at|loosely|tightly|higher|lower))",
                 ),
             ),
         ),
+        # "not on vanity metrics, only on messaging"; "not after the readout" is about timing
+        unless=(r"\bonly (?:on|for)\b|\bexcept\b|\binstead\b|\bafter the (?:readout|results?|fact)",),
     ),
     Mistake(
         id="bad-result-hidden",
