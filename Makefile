@@ -43,6 +43,8 @@ bench: install
 	$(BIN)/python benchmarks/case_bank_gate.py
 	$(BIN)/python benchmarks/adversarial.py
 	$(BIN)/python benchmarks/adversarial.py --set adversarial-holdout
+	$(BIN)/python benchmarks/adversarial.py --set adversarial-holdout-2
+	$(BIN)/python benchmarks/flag_signs.py
 	$(BIN)/python benchmarks/web_load.py --candidates 50
 
 clean:

@@ -1,16 +1,19 @@
 """Answers written to fool a grader: wrong methods in the right words, padded weak answers, and
 correct answers in unusual words.
 
-Usage: python benchmarks/adversarial.py [--set adversarial|adversarial-holdout] [--grader embedded]
-       [--show-failures]
+Usage: python benchmarks/adversarial.py [--set SET] [--grader embedded] [--show-failures]
+       SET: adversarial (default), adversarial-holdout or adversarial-holdout-2
 
 The answers are in benchmarks/data/<set>/<case>.yaml, written from each case's scenario,
 questions and ideal answers only: their writers did not see the rubric's red flags, the grader's
 code or its output. Bounds: wrong-method ≤ 2.5, padded ≤ 2.5, unusual-correct ≥ 4.0.
 
 `adversarial` (120 answers, four cases) was read while the grader's wording detectors were
-written; `adversarial-holdout` (125 answers, five cases) was scored once, on arrival, and is
-kept unread so that it stays a fair test.
+written; `adversarial-holdout` (125 answers, five cases) was scored on arrival and is kept
+unread so that it stays a fair test; `adversarial-holdout-2` (100 answers: the assistant DAU
+drop, quality evaluation, retrieval freshness and Stories metric drop) was written later, from
+the scenarios, questions and ideal answers only, and scored on arrival, before the red flags
+of every case were given signs: the fairest test of how those signs carry to new answers.
 """
 
 from __future__ import annotations
