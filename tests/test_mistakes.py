@@ -96,6 +96,18 @@ EXAMPLES = [
         "Two weeks is too short to know the long-term effect on retention.",
     ),
     (
+        "subgroup-fishing",
+        "About 60 cuts in all, and wherever the effect is significant we recommend the bar. I "
+        "wouldn't correct for multiple comparisons here.",
+        "About 60 cuts in all, so I'd correct for multiple comparisons and treat the best cells "
+        "as hypotheses.",
+    ),
+    (
+        "subgroup-fishing",
+        "I'd headline the strongest significant segments, because averages hide the story.",
+        "We'd recommend the best segment only after a confirmatory test.",
+    ),
+    (
         "bad-result-hidden",
         "Lead with the activity win and put the flat retention number in the appendix.",
         "Lead with the recommendation, give the flat retention result its own line on the first "

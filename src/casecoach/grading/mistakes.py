@@ -94,6 +94,17 @@ MISTAKES: tuple[Mistake, ...] = (
         signs=(
             Sign(
                 all=(
+                    r"\b(?:headline\w*|lead with|recommend\w*|launch\w*|ship\w*|scale\w*|bet on|roll\w* out to)\b[^.;]{0,30}\b(?:the )?(?:strongest|best|biggest|largest|top|winning|best-performing|most significant)(?: significant| performing)? (?:segments?|subgroups?|cuts?|cells?|slices?|cohorts?)\b",
+                ),
+            ),
+            Sign(
+                all=(
+                    r"\b(?:that many|so many|enough|dozens of|\d+) (?:cuts|segments|slices|cells|subgroups|breakdowns)\b[^.;]{0,30}\b(?:some|one|a few|something)\b[^.;]{0,20}\b(?:will|should|are bound to|is bound to) (?:pop|show up|come out|be significant|light up|stand out)",
+                ),
+                unless=(r"\bby chance|\bnoise|\bluck",),
+            ),
+            Sign(
+                all=(
                     r"\b(?:slic\w*|cut\w*|break\w* (?:\w+ ){0,2}down|split\w*|segment(?:ing|ed)? (?:by|the|it|results)|look\w* (?:across|through)|dig\w*|drill\w*|search\w* (?:through|across|for)|scan\w*|comb\w*|go through|went through)\b",
                     r"\b(?:every|all|each|any|many|whatever|whichever|lots of|dozens of)\b[^.;]{0,40}\b(?:segment|subgroup|slice|cut|dimension|country|countries|categor|cohort|breakdown|market|region|group size|bucket|demographic|metric)\w*",
                     r"\b(?:significan\w*|stands? out|report\w*|highlight\w*|headline\w*|best|biggest|largest|strongest|worst|most|wins?\b|call (?:that|it)|root cause|the cause)",
@@ -142,7 +153,7 @@ MISTAKES: tuple[Mistake, ...] = (
             r"bonferroni|holm|benjamini|hochberg|false discovery|\bfdr\b|family-?wise|"
             r"exploratory|hypothes[ie]s[- ]generat\w*|hypothesis for|confirm\w* (?:it |them )?in|"
             r"replicat\w*|follow-?up test|new test|holdout|interaction term|shrink\w*|"
-            r"mix[- ]?shift|decompos\w*|contribution|share of the (?:drop|change|decline)|multiplicity|adjusted",
+            r"mix[- ]?shift|decompos\w*|contribution|share of the (?:drop|change|decline)|multiplicity|adjusted|confirmator\w*|validat\w*|re-?test\w*",
         ),
     ),
     Mistake(

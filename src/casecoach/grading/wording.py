@@ -100,13 +100,20 @@ def _act_negated(text: str, pattern: str) -> bool:
 
 
 _WITHOUT = re.compile(r"\b(?:without|no|skip\w*)\W+(?:\w+\W+){0,2}$")
+# A correct method named only to be refused: "I wouldn't correct for multiple comparisons".
+_REFUSED = re.compile(
+    r"(?:n't|\bnot|\bnever|\bno need to)\s+(?:\w+\s+)?(?:correct\w*|adjust\w*|apply\w*|use|"
+    r"using|bother\w*|run\w*|need\w*|want\w*|add\w*)\s+(?:for\s+|with\s+)?(?:a\s+|an\s+|the\s+|any\s+)?"
+    r"(?:\w+\s+)?$"
+)
 
 
 def _names(text: str, pattern: str) -> bool:
-    """Whether the text names a correct method, not merely its absence ("without a control
-    group" names none)."""
+    """Whether the text names a correct method, not merely its absence or its refusal
+    ("without a control group", "I wouldn't correct for multiple comparisons" name none)."""
     return any(
         not _WITHOUT.search(text[max(0, m.start() - 30) : m.start()])
+        and not _REFUSED.search(text[max(0, m.start() - 50) : m.start()])
         for m in compiled(pattern).finditer(text)
     )
 
