@@ -94,6 +94,13 @@ MISTAKES: tuple[Mistake, ...] = (
         signs=(
             Sign(
                 all=(
+                    r"\b(?:wouldn't|won't|would not|will not|don't|do not|no need to|not going to|skip\w*) (?:\w+ )?(?:correct\w*|adjust\w*|control\w*|account\w*) for (?:multiple|multiplicity|the number of)",
+                    r"\b(?:\d+|many|dozens of|every|all the|lots of) (?:\w+ )?(?:cuts|segments|cells|slices|subgroups|breakdowns|dimensions)\b",
+                ),
+                span=2,
+            ),
+            Sign(
+                all=(
                     r"\b(?:headline\w*|lead with|recommend\w*|launch\w*|ship\w*|scale\w*|bet on|roll\w* out to)\b[^.;]{0,30}\b(?:the )?(?:strongest|best|biggest|largest|top|winning|best-performing|most significant)(?: significant| performing)? (?:segments?|subgroups?|cuts?|cells?|slices?|cohorts?)\b",
                 ),
             ),
