@@ -2,7 +2,7 @@
 correct answers in unusual words.
 
 Usage: python benchmarks/adversarial.py [--set SET] [--grader embedded] [--show-failures]
-       SET: adversarial (default), adversarial-holdout or adversarial-holdout-2
+       SET: adversarial (default), adversarial-holdout, adversarial-holdout-2 or correct-holdout
 
 The answers are in benchmarks/data/<set>/<case>.yaml, written from each case's scenario,
 questions and ideal answers only: their writers did not see the rubric's red flags, the grader's
@@ -14,6 +14,9 @@ unread so that it stays a fair test; `adversarial-holdout-2` (100 answers: the a
 drop, quality evaluation, retrieval freshness and Stories metric drop) was written later, from
 the scenarios, questions and ideal answers only, and scored on arrival, before the red flags
 of every case were given signs: the fairest test of how those signs carry to new answers.
+`correct-holdout` (130 answers, two per question of every case: a concise one and a thorough
+one, half of them rejecting a tempting wrong method in passing) measures the other side: good
+answers wrongly flagged. Bound ≥ 3.5; the answers that raise any red flag are counted.
 """
 
 from __future__ import annotations
@@ -27,7 +30,12 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "benchmarks" / "data"
-BOUNDS = {"wrong-method": (None, 2.5), "padded": (None, 2.5), "unusual-correct": (4.0, None)}
+BOUNDS = {
+    "wrong-method": (None, 2.5),
+    "padded": (None, 2.5),
+    "unusual-correct": (4.0, None),
+    "correct": (3.5, None),  # correct-holdout: concise or thorough, half rejecting a pitfall
+}
 
 
 def within(kind: str, score: float) -> bool:
@@ -51,6 +59,7 @@ def main() -> int:
     passed: dict[str, list[bool]] = defaultdict(list)
     scores: dict[str, list[float]] = defaultdict(list)
     by_case: dict[str, list[bool]] = defaultdict(list)
+    false_flags: dict[str, int] = defaultdict(int)
     folder = DATA / args.set
     files = sorted(folder.glob("*.yaml"))
     if not files:
@@ -68,15 +77,21 @@ def main() -> int:
             passed[item["kind"]].append(ok)
             scores[item["kind"]].append(grade.score)
             by_case[case.id].append(ok)
+            if item["kind"] in ("unusual-correct", "correct") and grade.red_flags:
+                false_flags[item["kind"]] += 1
             if not ok and args.show_failures:
                 flags = ", ".join(f.id for f in grade.red_flags) or "no red flag"
                 print(f"  {item['id']}: {grade.score:.2f} ({flags}) - {item.get('note', '')}")
     print(f"{sum(map(len, passed.values()))} answers in {len(files)} cases")
     for kind, (low, high) in BOUNDS.items():
+        if not passed[kind]:
+            continue
         n, ok = len(passed[kind]), sum(passed[kind])
         bound = f"≥ {low}" if low is not None else f"≤ {high}"
         mean = sum(scores[kind]) / max(1, n)
         print(f"{kind:<16} {bound}: {ok}/{n} ({ok / max(1, n):.0%})  mean score {mean:.2f}")
+    for kind, count in false_flags.items():
+        print(f"{kind} answers with a red flag: {count}/{len(passed[kind])}")
     for case_id, oks in sorted(by_case.items()):
         print(f"  {case_id:<32} {sum(oks)}/{len(oks)} within bounds")
     return 0

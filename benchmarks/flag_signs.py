@@ -42,7 +42,12 @@ def main() -> int:
     totals = defaultdict(int)
     for case in cases:
         path = CLAIMS / f"{case.id}.jsonl"
-        claims = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line]
+        claims = []
+        if path.exists():
+            claims = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line]
+        else:
+            print(f"{case.id}: no labelled claims in {path.parent}; checking the ideal answers "
+                  "and phrasings only")
         for question in case.questions:
             if question.rubric is None:
                 continue

@@ -136,6 +136,7 @@ def shows(text: str, sign: Sign, unless: tuple[str, ...] = ()) -> bool:
     return not _act_negated(text, sign.all[0])
 
 
+@cache
 def term_pattern(terms: str) -> str:
     """A case author's term group as a regular expression.
 
@@ -149,11 +150,11 @@ def term_pattern(terms: str) -> str:
     parts = []
     # Longest first: "those who didn't" must not match as "those who" and leave "n't" behind.
     for alternative in sorted(alternatives, key=len, reverse=True):
-        words = [
-            re.escape(w).replace(r"\*", r"[\w'-]*").replace(r"\?", "?").replace(r"\-", r"[\s-]?")
-            for w in alternative.split()
-        ]
-        parts.append(r"[\s-]+".join(words))
+        escaped = re.escape(" ".join(alternative.split()))
+        parts.append(
+            escaped.replace(r"\*", r"[\w'-]*").replace(r"\?", "?").replace(r"\-", r"[\s-]?")
+            .replace(r"\ ", r"[\s-]+")
+        )
     return r"\b(?:" + "|".join(parts) + r")(?![\w])"
 
 
