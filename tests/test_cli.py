@@ -140,6 +140,26 @@ def test_grade_one_answer(tmp_path: Path) -> None:
     assert code == 0 and "Grade" in out and "What your answer did well" in out
 
 
+def test_grade_reads_only_the_case_it_needs(casecoach_home: Path, tmp_path: Path) -> None:
+    """A user's own case file replaces the built-in one; a broken user file elsewhere does
+    not stop grading another case; a broken file for the case asked for is an error with its
+    line; an unknown case lists the valid ones."""
+    folder = casecoach_home / "cases"
+    folder.mkdir()
+    (folder / "tiny.yaml").write_text(yaml.safe_dump(TINY_CASE), encoding="utf-8")
+    (folder / "broken.yaml").write_text("id: broken\ntitle: [unclosed\n", encoding="utf-8")
+    answer = tmp_path / "a.txt"
+    answer.write_text("We would randomize users and read retention after four weeks.", "utf-8")
+    question = TINY_CASE["questions"][0]["id"]
+    code, out = run("grade", "--case", "tiny", "--question", question,
+                    "--answer-file", str(answer), "--json")
+    assert code == 0, out
+    code, out = run("grade", "--case", "broken", "--question", "x", "--answer-file", str(answer))
+    assert code != 0 and "broken.yaml:" in out  # file:line: what is wrong
+    code, out = run("grade", "--case", "nope", "--question", "x", "--answer-file", str(answer))
+    assert code != 0 and "valid cases:" in out and "tiny" in out
+
+
 @pytest.mark.parametrize(
     ("args", "content", "message"),
     [

@@ -25,6 +25,17 @@ def library(warn: bool = True) -> CaseLibrary:
     return lib
 
 
+def one_case(case_id: str) -> Case:
+    """A case by id without loading the whole library (what grading one answer needs)."""
+    from casecoach.cases.loader import CaseFileError, CaseLibrary, UnknownCase
+    from casecoach.paths import user_cases_dir
+
+    try:
+        return CaseLibrary.load_one(case_id, user_cases_dir())
+    except (UnknownCase, CaseFileError) as exc:
+        fail(str(exc))
+
+
 def case(lib: CaseLibrary, case_id: str) -> Case:
     from casecoach.cases.loader import UnknownCase
 

@@ -66,8 +66,7 @@ def _grade_one(case_id: str, question_id: str, text: str, as_json: bool,
     from casecoach.grading.grade import CannotGrade
     from casecoach.grading.protocol import GradingTask
 
-    lib = context.library()
-    the_case = context.case(lib, case_id)
+    the_case = context.one_case(case_id)
     try:
         the_question = the_case.question(question_id)
     except KeyError as exc:
