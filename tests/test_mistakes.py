@@ -356,6 +356,8 @@ RANDOMIZE = ["randomi* | assign*", "admin level | individual admins"]
         (["leave out | skip", "retention"], "I'd leave out the flat retention result.", True),
         (["bars? | columns", "no intervals"], "Two bars, no intervals.", True),
         (["co-admins", "same arm"], "All co admins land in the same arm.", True),
+        (["+6% | 6%", "headline"], "The headline is +6% more items sold.", True),
+        (["+6% | 6%", "headline"], "The headline: revenue moved -0.6%, a flat result.", False),
         # the longer term is matched whole, so its own "n't" does not clear the sign
         (["compare", "those who | those who didn't"], "Compare those who didn't use it.", True),
     ],

@@ -550,7 +550,7 @@ MISTAKES: tuple[Mistake, ...] = (
                 ),
             ),
         ),
-        unless=(r"\bmethods?\b|\bdetails?\b|\bcaveats?\b|\bmethodolog\w*|\bmodel details|\bregression (?:output|table)|\btables?\b|\btechnical|\brobustness|\bsensitivity|\bfull results|\bcoefficients?|\bspecifications?|\bsegment details|\bbreakdowns?\b",),
+        unless=(r"\bmethods?\b|\bdetails?\b|\bcaveats?\b|\bmethodolog\w*|\bmodel details|\bregression (?:output|table)|\btables?\b|\btechnical|\brobustness|\bsensitivity|\bfull results|\bcoefficients?|\bspecifications?|\bsegment details|\bbreakdowns?\b|\bfor (?:the )?(?:analysts|engineers|engineering|data (?:team|scientists)|deep[- ]dives?)\b|\bsmall multiples\b",),
     ),
     Mistake(
         id="survivor-average",

@@ -29,7 +29,8 @@ STOPWORDS = frozenset(
 NEGATION_CUES = re.compile(
     r"\b(not|never|no|avoid\w*|instead of|rather than|wouldn'?t|won'?t|don'?t|doesn'?t|isn'?t|"
     r"aren'?t|can'?t|cannot|shouldn'?t|without|mistake\w*|wrong|biased|trap|pitfall\w*|"
-    r"misleading|tempting|resist|beware|careful not|naive\w*|fallac\w*|not be)\b",
+    r"misleading|tempting|resist|beware|careful not|naive\w*|fallac\w*|not be|steer clear|"
+    r"stay away|leave (?:it |them |that |this )?out|gameable|overstat\w*|inflat\w*)\b",
     re.IGNORECASE,
 )
 

@@ -155,7 +155,9 @@ def term_pattern(terms: str) -> str:
             escaped.replace(r"\*", r"[\w'-]*").replace(r"\?", "?").replace(r"\-", r"[\s-]?")
             .replace(r"\ ", r"[\s-]+")
         )
-    return r"\b(?:" + "|".join(parts) + r")(?![\w])"
+    # Not inside a word or a number: "6%" is not in "0.6%", and "+6%" matches after a space
+    # (where a \b before "+" would not).
+    return r"(?<![\w.])(?:" + "|".join(parts) + r")(?![\w])"
 
 
 def flag_sign(groups: list[str] | tuple[str, ...]) -> Sign:
