@@ -41,6 +41,20 @@ def test_stated_results_read_estimate_interval_and_metric() -> None:
     assert sent.null and sent.estimate == -0.1
 
 
+@pytest.mark.parametrize(
+    ("text", "low", "high"),
+    [
+        ("Weekly retention rose +0.4 points (95% CI: [-0.2, 1.0]).", -0.2, 1.0),
+        ("Weekly retention rose +0.4 points ± 0.6 points.", -0.2, 1.0),
+        ("Weekly retention: +0.4 points, confidence interval -0.2 to +1.0.", -0.2, 1.0),
+    ],
+)
+def test_other_ways_of_writing_an_interval(text: str, low: float, high: float) -> None:
+    (result,) = stated_results(text)
+    assert (result.low, result.high) == pytest.approx((low, high))
+    assert result.null and result.estimate == 0.4 and "retention" in result.metric
+
+
 def _misreads(answer: str) -> list[tuple[str, float]]:
     return [(m.id, m.penalty) for m in misread_results(split_units(answer),
                                                           stated_results(READOUT))]

@@ -21,10 +21,12 @@ _NUMBER = r"[+\-−–]?\d+(?:\.\d+)?"
 _UNIT = r"(?:%|pp\b|percentage points?\b|points?\b|pts?\b)?"
 # "95% CI -0.2% to +0.8%", "CI of the difference -2.0 to -1.4", "95% CI 4.8% to 7.4%"
 _INTERVAL = re.compile(
-    rf"(?:95%\s*)?\bCI\b(?:\s+of the difference)?:?\s*({_NUMBER})\s*{_UNIT}\s*(?:to|,)\s*"
-    rf"({_NUMBER})\s*{_UNIT}",
+    rf"(?:95%\s*)?\b(?:CI|confidence interval)\b(?:\s+of the difference)?:?\s*[\[(]?\s*"
+    rf"({_NUMBER})\s*{_UNIT}\s*(?:to|,|–|—|\.\.)\s*({_NUMBER})\s*{_UNIT}",
     re.IGNORECASE,
 )
+# "+2.5% ± 1.1%": the interval as an estimate and a margin
+_PLUS_MINUS = re.compile(rf"({_NUMBER})\s*{_UNIT}\s*(?:±|\+/-)\s*(\d+(?:\.\d+)?)\s*{_UNIT}")
 _MEASURE = re.compile(rf"({_NUMBER})\s*(%|pp\b|percentage points?\b|points?\b|pts?\b)", re.I)
 # Words of a result's clause that do not name its metric.
 _NOT_METRIC = frozenset(
@@ -145,9 +147,15 @@ def stated_results(text: str) -> tuple[StatedResult, ...]:
     """Every result with a 95% interval that `text` (a case's scenario and prompts) states."""
     text = " ".join(normalize(text).split())
     out: list[StatedResult] = []
+    found: list[tuple[int, float, float]] = []
     for m in _INTERVAL.finditer(text):
-        low, high = sorted((_number(m.group(1)), _number(m.group(2))))
-        outside, inside = _statement(text, m.start())
+        ends = sorted((_number(m.group(1)), _number(m.group(2))))
+        found.append((m.start(), ends[0], ends[1]))
+    for m in _PLUS_MINUS.finditer(text):  # read as if "(95% CI low to high)" followed it
+        middle, margin = _number(m.group(1)), _number(m.group(2))
+        found.append((m.end(), middle - margin, middle + margin))
+    for at, low, high in sorted(found):
+        outside, inside = _statement(text, at)
         clause = inside
         if not (_metric_words(inside) and _MEASURE.search(inside)):
             clause = f"{outside} {inside}".strip()
