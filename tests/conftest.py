@@ -2,12 +2,36 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 import pytest
 
 from casecoach.cases.schema import Case
+
+CLAIMS = Path(__file__).resolve().parents[1] / "data" / "claims"
+
+
+@cache
+def labelled_claims() -> tuple[dict[str, str], ...]:
+    """The labelled claims of data/claims (see its README), every case."""
+    return tuple(json.loads(line) for path in sorted(CLAIMS.glob("*.jsonl"))
+                 for line in path.read_text("utf-8").splitlines() if line)
+
+
+def is_right(claim: dict[str, str]) -> bool:
+    """A claim that makes a rubric point correctly or rejects a red flag."""
+    kind = claim["target"].split(":")[0]
+    return (kind, claim["label"]) in {("criterion", "entails"), ("red-flag", "contradicts")}
+
+
+def is_wrong(claim: dict[str, str]) -> bool:
+    """A claim that gets a rubric point wrong or commits a red flag."""
+    kind = claim["target"].split(":")[0]
+    return (kind, claim["label"]) in {("criterion", "contradicts"), ("red-flag", "entails")}
+
 
 TINY_CASE = {
     "id": "tiny",

@@ -3,9 +3,6 @@ written from, stands down when the sentence rejects it, and never fires on a cor
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
 from casecoach.cases.loader import CaseLibrary
@@ -13,8 +10,7 @@ from casecoach.grading import GradingTask, get_grader
 from casecoach.grading.mistakes import MISTAKE_IDS, MISTAKES, find_mistakes
 from casecoach.grading.text import split_units
 from casecoach.grading.wording import flag_sign, shows_sign
-
-CLAIMS = Path(__file__).resolve().parents[1] / "data" / "claims"
+from tests.conftest import is_right, labelled_claims
 
 # (mistake, an answer that makes it, the same idea rejected or done right)
 EXAMPLES = [
@@ -235,19 +231,10 @@ def test_a_mistake_split_over_two_sentences_is_caught() -> None:
     assert [h.id for h in find_mistakes(split_units(answer))] == ["null-read-as-no-effect"]
 
 
-def _claims() -> list[dict[str, str]]:
-    return [json.loads(line) for path in sorted(CLAIMS.glob("*.jsonl")) for line in path.open()]
-
-
 def test_no_detector_fires_on_correct_claims_or_rejections() -> None:
     """Precision on 2,253 labelled sentences: those that make a rubric point correctly and
     those that reject a red flag. A detector that fired on one would cap a good answer."""
-    correct = [
-        c
-        for c in _claims()
-        if (c["target"].startswith("criterion:") and c["label"] == "entails")
-        or (c["target"].startswith("red-flag:") and c["label"] == "contradicts")
-    ]
+    correct = [c for c in labelled_claims() if is_right(c)]
     assert len(correct) > 2000
     fired = [
         (c["text"], [h.id for h in hits]) for c in correct if (hits := find_mistakes([c["text"]]))
@@ -263,11 +250,8 @@ def test_linked_detectors_spare_correct_claims_of_their_cases() -> None:
     }
     assert any(linked_by_case.values())
     fired = []
-    for c in _claims():
-        correct = (c["target"].startswith("criterion:") and c["label"] == "entails") or (
-            c["target"].startswith("red-flag:") and c["label"] == "contradicts"
-        )
-        if correct and (hits := find_mistakes([c["text"]], linked=linked_by_case[c["case"]])):
+    for c in labelled_claims():
+        if is_right(c) and (hits := find_mistakes([c["text"]], linked=linked_by_case[c["case"]])):
             fired.append((c["text"], [h.id for h in hits]))
     assert fired == []
 
@@ -310,15 +294,10 @@ def _flag_signs(case_id: str) -> list[tuple[str, tuple]]:
 def test_red_flag_signs_spare_correct_claims_ideals_and_phrasings() -> None:
     """Every sign a built-in red flag gives, against its own case's correct claims, every
     ideal answer of the case and every rubric phrasing: none may fire."""
-    claims = _claims()
     checked = 0
     for case in CaseLibrary.load():
         signs = _flag_signs(case.id)
-        texts = [
-            c["text"] for c in claims if c["case"] == case.id and (
-                (c["target"].startswith("criterion:") and c["label"] == "entails")
-                or (c["target"].startswith("red-flag:") and c["label"] == "contradicts"))
-        ]
+        texts = [c["text"] for c in labelled_claims() if c["case"] == case.id and is_right(c)]
         texts += [p for q in case.questions if q.rubric for c in q.rubric.criteria
                   for p in c.phrasings]
         for flag_id, flag_signs in signs:

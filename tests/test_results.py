@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 
 from casecoach.cases.loader import CaseLibrary
 from casecoach.grading.embedded import EmbeddedGrader
 from casecoach.grading.protocol import GradingTask
-from casecoach.grading.results import misread_results, stated_results
+from casecoach.grading.results import case_results, misread_results, stated_results
 from casecoach.grading.text import split_units
-
-CLAIMS = Path(__file__).resolve().parents[1] / "data" / "claims"
+from tests.conftest import is_right, is_wrong, labelled_claims
 
 READOUT = (
     "Results are in. Sell-through rose +2.5% relative (32.0% to 32.8%, 95% CI +1.4% to "
@@ -94,12 +90,8 @@ def test_honest_readings_are_spared(answer: str) -> None:
 LIBRARY = CaseLibrary.load()
 
 
-def _case_results(case):  # the grader reads the scenario and every question
-    return stated_results("\n\n".join([case.scenario, *(q.prompt for q in case.questions)]))
-
-
 def test_built_in_cases_state_results_with_intervals() -> None:
-    stated = {case.id: _case_results(case) for case in LIBRARY}
+    stated = {case.id: case_results(case) for case in LIBRARY}
     assert sum(len(r) for r in stated.values()) >= 30
     assert all(r.metric and r.figures for rs in stated.values() for r in rs)
 
@@ -107,13 +99,9 @@ def test_built_in_cases_state_results_with_intervals() -> None:
 def test_no_misread_in_ideal_answers_or_correct_claims() -> None:
     false: list[str] = []
     for case in LIBRARY:
-        results = _case_results(case)
+        results = case_results(case)
         texts = [q.ideal_answer for q in case.questions]
-        for line in (CLAIMS / f"{case.id}.jsonl").read_text("utf-8").splitlines():
-            claim = json.loads(line)
-            kind, label = claim["target"].split(":")[0], claim["label"]
-            if (kind, label) in {("criterion", "entails"), ("red-flag", "contradicts")}:
-                texts.append(claim["text"])
+        texts += [c["text"] for c in labelled_claims() if c["case"] == case.id and is_right(c)]
         for text in texts:
             false += [m.quote for m in misread_results(split_units(text), results)]
     assert false == []
@@ -124,12 +112,9 @@ def test_misread_claims_are_found_in_the_labelled_mistakes() -> None:
     found: at least 10 of them across the built-in cases."""
     caught = 0
     for case in LIBRARY:
-        results = _case_results(case)
-        for line in (CLAIMS / f"{case.id}.jsonl").read_text("utf-8").splitlines():
-            claim = json.loads(line)
-            kind, label = claim["target"].split(":")[0], claim["label"]
-            if (kind, label) in {("criterion", "contradicts"), ("red-flag", "entails")}:
-                caught += bool(misread_results(split_units(claim["text"]), results))
+        results = case_results(case)
+        caught += sum(bool(misread_results(split_units(c["text"]), results))
+                      for c in labelled_claims() if c["case"] == case.id and is_wrong(c))
     assert caught >= 10
 
 

@@ -40,7 +40,12 @@ from casecoach.grading.grade import (
     level_for,
 )
 from casecoach.grading.protocol import GradingTask
-from casecoach.grading.results import StatedResult, misread_results, stated_results
+from casecoach.grading.results import (
+    StatedResult,
+    case_results,
+    misread_results,
+    stated_results,
+)
 from casecoach.grading.text import (
     DONT_KNOW,
     WordIndex,
@@ -448,7 +453,8 @@ class EmbeddedGrader:
         notes: list[str] = []
 
         red_flags = self._red_flags(units, flags, right)
-        red_flags = _method_mistakes(units, flags, red_flags, _stated_results(task))
+        stated = case_results(task.case) if task.case else stated_results(question.prompt)
+        red_flags = _method_mistakes(units, flags, red_flags, stated)
         serious = [f for f in red_flags if f.penalty >= 1.0]
         minor = sum(f.penalty for f in red_flags if f.penalty < 1.0)
         score -= minor
@@ -543,23 +549,14 @@ class EmbeddedGrader:
         return None, ""
 
 
-def _stated_results(task: GradingTask) -> tuple[StatedResult, ...]:
-    """The results with intervals that the case (its scenario and every question) states."""
-    if task.case is None:
-        return stated_results(task.question.prompt)
-    return stated_results("\n\n".join(
-        [task.case.scenario, *(q.prompt for q in task.case.questions)]))
-
-
 def _method_mistakes(
     units: _Units, flags: list[Flag], flagged: list[RedFlagHit],
     results: tuple[StatedResult, ...] = (),
 ) -> list[RedFlagHit]:
     """`flagged` plus the method mistakes found by their wording: the signs a rubric's red
     flags give, the built-in detectors, then the case's own results misread. A mistake a red
-    flag names as its detector is reported as that flag, at the detector's penalty if that is
-    higher; none is penalised twice (not when the flag was already found, nor when a flag
-    already quotes the same words)."""
+    flag names as its detector is reported as that flag; none is penalised twice (not when the
+    flag was already found, nor when a flag already quotes the same words)."""
     from casecoach.grading.mistakes import find_mistakes
     from casecoach.grading.wording import flag_signs, shows_sign
 
@@ -579,16 +576,10 @@ def _method_mistakes(
     for m in find_mistakes(said, linked=frozenset(by_detector)):
         named = by_detector.get(m.id)
         if named is not None:
-            # As serious as the detector says, at least: naming a detector adds a way to
-            # find the mistake, never a way to soften it.
-            if named.id in found:
-                flagged = [h.model_copy(update={"penalty": max(h.penalty, m.penalty)})
-                           if h.id == named.id else h for h in flagged]
-                hits = [h.model_copy(update={"penalty": max(h.penalty, m.penalty)})
-                        if h.id == named.id else h for h in hits]
-                continue
-            hits.append(RedFlagHit(id=named.id, description=named.description,
-                                   penalty=max(named.penalty, m.penalty), quote=m.quote))
+            # The flag's penalty is already at least the detector's (`_penalty`).
+            if named.id not in found:
+                hits.append(RedFlagHit(id=named.id, description=named.description,
+                                       penalty=named.penalty, quote=m.quote))
         elif not any(q in m.quote or m.quote in q for q in quoted):
             hits.append(RedFlagHit(id=m.id, description=m.description, penalty=m.penalty,
                                    quote=m.quote))

@@ -13,9 +13,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 from casecoach.grading.text import normalize, stem
 from casecoach.grading.wording import compiled, judges, rejects
+
+if TYPE_CHECKING:
+    from casecoach.cases.schema import Case
 
 _NUMBER = r"[+\-−–]?\d+(?:\.\d+)?"
 _UNIT = r"(?:%|pp\b|percentage points?\b|points?\b|pts?\b)?"
@@ -204,6 +208,12 @@ def _figure_pattern(result: StatedResult) -> str:
     if wholes:
         parts.append(rf"(?:{'|'.join(wholes)})(?:\.0)?{_UNIT_AFTER}")
     return rf"(?<![\d.])(?:{'|'.join(parts)})"
+
+
+def case_results(case: Case) -> tuple[StatedResult, ...]:
+    """The results a case states anywhere: in its scenario or any of its questions (a later
+    question's readout is a fact for the whole case)."""
+    return stated_results("\n\n".join([case.scenario, *(q.prompt for q in case.questions)]))
 
 
 @dataclass(frozen=True)
