@@ -65,6 +65,10 @@ def _misreads(answer: str) -> list[tuple[str, float]]:
         ("Messages sent fell 0.1%, so the change hurts messaging.",
          [("null-result-claimed", 1.0)]),
         ("The 3% drop in prices is just noise.", [("significant-result-dismissed", 1.0)]),
+        ("Messages sent: -0.1%, so the new composer has no effect on messaging.",
+         [("null-read-as-no-effect", 1.0)]),
+        ("Messages sent moved -0.1% (CI -0.3% to +0.1%), so the composer isn't what's "
+         "behind the complaints.", [("null-read-as-no-effect", 1.0)]),
     ],
 )
 def test_misreads_are_found(answer: str, expected: list[tuple[str, float]]) -> None:
@@ -81,6 +85,10 @@ def test_misreads_are_found(answer: str, expected: list[tuple[str, float]]) -> N
         "Prices fell 3%, so revenue per listing was flat.",
         "Sell-through +2.5% here versus not significant in the old test.",
         "We will track 1% of buyers who message sellers in week 1.",
+        "Messages sent moved -0.1%, which rules out a loss beyond 0.3% but not a small one.",
+        "Messages sent: -0.1%, so no effect we could detect; a small loss is still possible.",
+        "Messages sent fell 0.1%, which doesn't mean the composer has no effect on messaging.",
+        "Messages sent: -0.1%. It could still be a 0.3% loss, so the composer isn't cleared.",
     ],
 )
 def test_honest_readings_are_spared(answer: str) -> None:

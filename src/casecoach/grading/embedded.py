@@ -585,9 +585,18 @@ def _method_mistakes(
                                    quote=m.quote))
             quoted.add(m.quote)
     for r in misread_results(said, results):
-        if not any(q in r.quote or r.quote in q for q in quoted):
+        if any(q in r.quote or r.quote in q for q in quoted):
+            continue
+        named = by_detector.get(r.id)
+        if named is not None:
+            if named.id not in found:
+                hits.append(RedFlagHit(id=named.id, description=named.description,
+                                       penalty=named.penalty, quote=r.quote))
+                found.add(named.id)
+        else:
             hits.append(RedFlagHit(id=r.id, description=r.description, penalty=r.penalty,
                                    quote=r.quote))
+        quoted.add(r.quote)
     return [*flagged, *hits]
 
 

@@ -52,7 +52,7 @@ _LOSS = (r"\b(?:down|fell|falls?|falling|dropp?\w*|declin\w*|decreas\w*|lower|le
 _HEDGES = (
     r"\bnot (?:statistically )?significant|\binsignificant|\bn\.?s\b|\bnon-?significant|"
     r"\bci\b|\binterval|\bconfidence|\b(?:includes?|including|cross\w*|spans?|straddl\w*)"
-    r" zero|\bflat\b|\bnois\w*|\binconclusive|\brule (?:it )?out|\buncertain\w*|"
+    r" zero|\bflat\b|\bnois\w*|\binconclusive|\brul(?:e|es|ed|ing) (?:\w+ )?out|\buncertain\w*|"
     r"\bdirectional\w*|\bsuggestive|\bdistinguish\w*|\bwithin\b|±|\+/-|\bneutral\b|"
     r"\bno (?:detectable|measurable|clear|significant|real)\b|\bmay\b|\bmight\b|\bcould\b|"
     r"\bpossibl\w*|\bhint\w*|\bunderpowered|\btoo small to|\bnot (?:yet )?(?:clear|sure|"
@@ -78,6 +78,29 @@ _DISMISS = (
     r"(?:the )?(?:noise|normal (?:range|variation))|(?:basically|essentially|roughly|"
     r"effectively) flat|no (?:real )?effect|unaffected|didn't move|did not move|no (?:real )?"
     r"change|no (?:real )?impact|nothing to worry about|can be ignored|safe to ignore)\b"
+)
+
+
+# What a sentence says when it reads a null result as proof that nothing happened.
+_NO_EFFECT = (
+    r"\b(?:(?:isn't|is not|wasn't|was not|not|can't be|cannot be|couldn't be) (?:what's|what is|"
+    r"what was|the (?:cause|culprit|reason|problem|driver)|behind|responsible|to blame|dragging|"
+    r"driving|causing|hurting|harming)|(?:has|had|have) no (?:\w+ )?(?:effect|impact)|"
+    r"no (?:real |actual )?(?:effect|impact|harm)|exonerat\w*|clears? (?:the|it)\b|"
+    r"(?:did|does|do)(?:n't| not) (?:hurt|harm|cause))\b"
+)
+# What keeps such a reading honest: the interval still allows a real effect.
+_NO_EFFECT_HEDGES = (
+    r"\bcan(?:'t|not) (?:rule|exclude|say|conclude|claim)|\bcouldn't rule|"
+    r"\b(?:doesn't|does not|didn't|did not) (?:mean|prove|show|rule|establish)|"
+    r"\bnot the same as|\babsence of evidence|\bas (?:large|big|much) as|\bup to [-−–]?\d|"
+    r"\bcould (?:still |also )?(?:be|hide|mask|cost|include)|\bmight\b|\bmay\b|"
+    r"\bunderpowered|\btoo (?:small|short|few|noisy)|\bincludes? (?:a |an |losses|drops|"
+    r"declines|harm|meaningful|real|[-−–]?\d)|\bconsistent with|\bwide\b|\bexclud\w*|"
+    r"\bonly (?:covered|tested|ran|included)|\bnot (?:enough|powered|proof)|\bplausib\w*|"
+    r"\bwhether\b|\bif\b|\bdetect\w*|\bnot proven|\bwouldn't (?:call|describe|say)|"
+    # a non-inferiority reading: the interval's worst end is inside an agreed margin
+    r"\bmargin|\bnon-?inferior\w*|\bbounds?\b|\bworst[- ]case|\bthreshold|\bguardrail|\blimit"
 )
 
 
@@ -247,12 +270,15 @@ def _dismissed(text: str, figure: str) -> bool:
 def misread_results(
     units: tuple[str, ...] | list[str], results: tuple[StatedResult, ...]
 ) -> list[Misread]:
-    """Units that claim a null result as a movement, or dismiss a significant one as noise.
+    """Units that claim a null result as a movement or as proof of no effect, or dismiss a
+    significant one as noise.
 
     A unit is about a result when it quotes one of its figures and a word of its metric. A
     null reported as a gain or loss is cleared by any hedge in that unit or the next one ("+1%,
     though the interval includes zero"); reported plainly it costs a little, and a conclusion
-    drawn from it ("another win", "so it hurts messaging") is a serious mistake.
+    drawn from it ("another win", "so it hurts messaging") is a serious mistake. So is a null
+    read as proof of no effect ("-0.6%, so the model isn't what's behind the drop") unless the
+    unit or the next one says what the interval still allows ("could still be a 1.9% loss").
     """
     texts = [normalize(u).lower() for u in units]
     out: list[Misread] = []
@@ -273,6 +299,18 @@ def misread_results(
                         f"Reports a result whose interval includes zero as a real {moved}"
                         f"{' and draws a conclusion from it' if concludes else ''}: {stated}.",
                         1.0 if concludes else 0.5,
+                        units[i],
+                    ))
+                    break
+            for i in about:
+                window = " ".join(texts[i:i + 2])
+                if (compiled(_NO_EFFECT).search(texts[i]) and not judges(texts[i])
+                        and not compiled(_NO_EFFECT_HEDGES).search(window)):
+                    out.append(Misread(
+                        "null-read-as-no-effect",
+                        f"Reads a result whose interval includes a real effect as proof of "
+                        f"none: {stated}.",
+                        1.0,
                         units[i],
                     ))
                     break
