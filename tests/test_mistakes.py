@@ -339,6 +339,18 @@ RANDOMIZE = ["randomi* | assign*", "admin level | individual admins"]
         (["+6% | 6%", "headline"], "The headline: revenue moved -0.6%, a flat result.", False),
         # the longer term is matched whole, so its own "n't" does not clear the sign
         (["compare", "those who | those who didn't"], "Compare those who didn't use it.", True),
+        # a negation that only names the comparison group is not a denial
+        (["compare", "users who hit * refusal", "return"],
+         "I'd compare users who hit a refusal with users who didn't on next-day return.", True),
+        (["compare", "users who hit * refusal", "return"],
+         "I wouldn't compare users who hit a refusal on next-day return.", False),
+        # a correct method named only to be replaced or called too noisy does not clear it
+        (["total posts", "headline", "!per dau"],
+         "Posts per DAU is too noisy, so the headline should be total posts.", True),
+        (["total posts", "headline", "!per dau"],
+         "Switch the headline from posts per DAU to total posts.", True),
+        (["total posts", "headline", "!per dau"],
+         "The headline is posts per DAU, with total posts as context.", False),
     ],
 )
 def test_sign_syntax(groups: list[str], text: str, shown: bool) -> None:

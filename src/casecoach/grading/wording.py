@@ -60,6 +60,12 @@ _CONTRARY = re.compile(
     r"(?:\b(?:not|never|no longer|rather than|instead of|without|nor)\b|n't\b)"
 )
 
+# A negation that only names the comparison group ("users who didn't"), not a denial.
+_GROUP_NEGATION = re.compile(
+    r"\bwho (?:did|do|does|have|has|had|were|was|are|is)(?:n't|\s+not)\b|\bwho never\b|"
+    r"\bones that (?:did|do|does)(?:n't|\s+not)\b"
+)
+
 @dataclass(frozen=True)
 class Sign:
     """Word patterns that, found together, show the mistake.
@@ -108,12 +114,25 @@ _REFUSED = re.compile(
 )
 
 
+# ... or named to be replaced: "switch from posts per DAU", "posts per DAU is too noisy".
+_REPLACED = re.compile(
+    r"\b(?:switch\w*|mov\w* away)\b[^.;,]{0,30}?\bfrom\s+(?:\w+\s+){0,2}$"
+)
+_DISMISSED_AFTER = re.compile(
+    r"^[\w\s'-]{0,25}?\b(?:is|are|was|were|'s|gets?|seems?)\s+(?:just |simply )?(?:too|overly) "
+    r"(?:noisy|volatile|jumpy|unstable|complex|complicated|confusing|hard|abstract|technical)\b"
+)
+
+
 def _names(text: str, pattern: str) -> bool:
-    """Whether the text names a correct method, not merely its absence or its refusal
-    ("without a control group", "I wouldn't correct for multiple comparisons" name none)."""
+    """Whether the text names a correct method, not merely its absence, its refusal or its
+    replacement ("without a control group", "I wouldn't correct for multiple comparisons",
+    "posts per DAU is too noisy, so switch to total posts" name none)."""
     return any(
         not _WITHOUT.search(text[max(0, m.start() - 30) : m.start()])
         and not _REFUSED.search(text[max(0, m.start() - 50) : m.start()])
+        and not _REPLACED.search(text[max(0, m.start() - 50) : m.start()])
+        and not _DISMISSED_AFTER.search(text[m.end() : m.end() + 60])
         for m in compiled(pattern).finditer(text)
     )
 
@@ -131,7 +150,7 @@ def shows(text: str, sign: Sign, unless: tuple[str, ...] = ()) -> bool:
         rest = text
         for pattern in sign.all:
             rest = compiled(pattern).sub(" ", rest)
-        if _CONTRARY.search(rest):
+        if _CONTRARY.search(_GROUP_NEGATION.sub(" ", rest)):
             return False
     return not _act_negated(text, sign.all[0])
 
