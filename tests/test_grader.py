@@ -75,6 +75,26 @@ def test_adopter_comparison_is_a_red_flag(grader: Grader) -> None:
     assert any("mistake" in note for note in grade.notes)
 
 
+def test_a_sentence_that_makes_the_mistake_is_not_praised(grader: Grader) -> None:
+    """The sentence a serious red flag quotes earns no criterion, even one it sounds close to;
+    the grade is the cap either way."""
+    case = CaseLibrary.load().get("assistant-dau-drop")
+    mistake = ("The pre-launch A/B already answered the model question: DAU moved -0.6% with "
+               "a CI of -1.9% to +0.7%, so the new model isn't what's behind the drop.")
+    answer = mistake + (
+        " I'd focus on Diwali: India fell 20% and dipped 9% in last year's Diwali week, so "
+        "compare this year's holiday weeks with last year's by country, and use the countries "
+        "without the holiday as a control for the seasonal part."
+    )
+    grade = grader.grade(GradingTask(question=case.question("research-design"), answer=answer,
+                                     case=case))
+    assert any(mistake in f.quote for f in grade.red_flags if f.penalty >= 1.0)
+    assert grade.score <= 2.5
+    praised = [c.quote for c in grade.criteria if c.status != "missed"]
+    assert praised, "the rest of the answer still earns its criteria"
+    assert not any(quote and mistake in quote for quote in praised)
+
+
 def test_rejecting_the_mistake_is_not_a_red_flag(grader: Grader) -> None:
     answer = ("I would not compare admins who adopted the tool with those who didn't, because "
               "motivated admins adopt first and that comparison is biased.")

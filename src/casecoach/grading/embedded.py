@@ -437,25 +437,31 @@ class EmbeddedGrader:
             # lose repeated sentences.
             units.void |= self._restated(units, question)
 
-        rubric_coverage, results, right = self._coverage(units, points)
-        if question.rubric is not None:
-            ideal_coverage, ideal_right = self._ideal_coverage(units, question.ideal_answer)
-            right = np.maximum(right, ideal_right)
-            coverage = RUBRIC_SHARE * rubric_coverage + (1 - RUBRIC_SHARE) * ideal_coverage
-        elif len(points) <= SHORT_REFERENCE_POINTS:
-            coverage = self._short_reference_coverage(task, rubric_coverage)
-        else:
-            coverage = rubric_coverage
-        full = FULL_COVERAGE
-        if question.rubric is None and len(points) > SHORT_REFERENCE_POINTS:
-            full = FULL_COVERAGE_REFERENCE
-        score = 1.0 + 4.0 * min(1.0, coverage / full)
-        notes: list[str] = []
+        coverage, rubric_coverage, results, right = self._overall(task, units, points)
+        # How well the answer makes the points: for a reference-only question, all of the
+        # evidence (a one-word reference is matched by its word better than by similarity).
+        fit = rubric_coverage if question.rubric is not None else coverage
 
         red_flags = self._red_flags(units, flags, right)
         stated = case_results(task.case) if task.case else stated_results(question.prompt)
         red_flags = _method_mistakes(units, flags, red_flags, stated)
         serious = [f for f in red_flags if f.penalty >= 1.0]
+        full = FULL_COVERAGE
+        if question.rubric is None and len(points) > SHORT_REFERENCE_POINTS:
+            full = FULL_COVERAGE_REFERENCE
+        score = 1.0 + 4.0 * min(1.0, coverage / full)
+        notes: list[str] = []
+        committed = _quoted(units, serious)
+        if committed.any():
+            # A sentence that makes a serious mistake is no evidence for any criterion:
+            # similarity would credit "the A/B showed -0.6%, so the model isn't behind the
+            # drop" with the very point it gets wrong ("explains why the A/B does not clear
+            # the model"). The grade is the cap below either way; the feedback stops praising
+            # the mistake. (Scoring the rest alone graded partial answers below the experts.)
+            said = units.void
+            units.void = said | committed
+            _, _, results, _ = self._overall(task, units, points)
+            units.void = said  # the gates read the answer as it was said
         minor = sum(f.penalty for f in red_flags if f.penalty < 1.0)
         score -= minor
         if serious:
@@ -464,9 +470,6 @@ class EmbeddedGrader:
                 score = flag_cap
                 notes.append("A methodological mistake caps this grade; see the red flags.")
 
-        # How well the answer makes the points: for a reference-only question, all of the
-        # evidence (a one-word reference is matched by its word better than by similarity).
-        fit = rubric_coverage if question.rubric is not None else coverage
         cap, reason = self._gate(task, units, fit)
         if cap is not None:  # said even when the score is already low: it is the reason
             score = min(score, cap)
@@ -489,6 +492,23 @@ class EmbeddedGrader:
             grader=self.name,
             grader_version=self.version,
         )
+
+    def _overall(
+        self, task: GradingTask, units: _Units, points: list[Point]
+    ) -> tuple[float, float, list[CriterionResult], np.ndarray]:
+        """Coverage of the question as a whole, coverage of its points alone, one result per
+        point, and per unit how "right" it sounds (its best match to a point or ideal)."""
+        question = task.question
+        rubric_coverage, results, right = self._coverage(units, points)
+        if question.rubric is not None:
+            ideal_coverage, ideal_right = self._ideal_coverage(units, question.ideal_answer)
+            right = np.maximum(right, ideal_right)
+            coverage = RUBRIC_SHARE * rubric_coverage + (1 - RUBRIC_SHARE) * ideal_coverage
+        elif len(points) <= SHORT_REFERENCE_POINTS:
+            coverage = self._short_reference_coverage(task, rubric_coverage)
+        else:
+            coverage = rubric_coverage
+        return coverage, rubric_coverage, results, right
 
     def _gate(
         self, task: GradingTask, units: _Units, fit: float
@@ -598,6 +618,13 @@ def _method_mistakes(
                                    quote=r.quote))
         quoted.add(r.quote)
     return [*flagged, *hits]
+
+
+def _quoted(units: _Units, hits: list[RedFlagHit]) -> np.ndarray:
+    """Per unit, whether one of the hits quotes it (a quote may span two units)."""
+    quotes = [hit.quote for hit in hits if hit.quote]
+    return np.array([any(text in quote for quote in quotes) for text in units.texts],
+                    dtype=bool)
 
 
 def _ignores_the_numbers(task: GradingTask, units: _Units) -> bool:
