@@ -44,6 +44,8 @@ bench: install
 	$(BIN)/python benchmarks/adversarial.py
 	$(BIN)/python benchmarks/adversarial.py --set adversarial-holdout
 	$(BIN)/python benchmarks/adversarial.py --set adversarial-holdout-2
+	$(BIN)/python benchmarks/adversarial.py --set adversarial-holdout-3
+	$(BIN)/python benchmarks/adversarial.py --set correct-holdout
 	$(BIN)/python benchmarks/flag_signs.py
 	$(BIN)/python benchmarks/web_load.py --candidates 50
 

@@ -2,7 +2,8 @@
 correct answers in unusual words.
 
 Usage: python benchmarks/adversarial.py [--set SET] [--grader embedded] [--show-failures]
-       SET: adversarial (default), adversarial-holdout, adversarial-holdout-2 or correct-holdout
+       SET: adversarial (default), adversarial-holdout, adversarial-holdout-2,
+            adversarial-holdout-3 or correct-holdout
 
 The answers are in benchmarks/data/<set>/<case>.yaml, written from each case's scenario,
 questions and ideal answers only: their writers did not see the rubric's red flags, the grader's
@@ -14,7 +15,11 @@ unread so that it stays a fair test; `adversarial-holdout-2` (100 answers: the a
 drop, quality evaluation, retrieval freshness and Stories metric drop) was written later, from
 the scenarios, questions and ideal answers only, and scored on arrival, before the red flags
 of every case were given signs: the fairest test of how those signs carry to new answers.
-`correct-holdout` (130 answers, two per question of every case: a concise one and a thorough
+`adversarial-holdout-3` (120 answers: feed ranking, group polls, the WhatsApp search bar and
+launch markets, six per question, a correct concise answer among them) was written after the
+last signs, by writers who saw only each case's scenario, questions and ideal answers, and was
+scored once on arrival; it has never been read. `correct-holdout` (132 answers, two per
+question of every case: a concise one and a thorough
 one, half of them rejecting a tempting wrong method in passing) measures the other side: good
 answers wrongly flagged. Bound ≥ 3.5; the answers that raise any red flag are counted.
 """
