@@ -95,6 +95,29 @@ def test_a_sentence_that_makes_the_mistake_is_not_praised(grader: Grader) -> Non
     assert not any(quote and mistake in quote for quote in praised)
 
 
+def test_sentences_that_only_promise_rigour_earn_nothing(grader: Grader) -> None:
+    """"A robust, holistic framework" names the points without making them: such a sentence
+    earns no criterion, while the same answer said plainly does."""
+    vague_answer = (
+        "We'd leverage a robust, holistic experimentation framework for Community Insights, "
+        "with randomization handled thoughtfully at the right level. Power and duration would "
+        "follow industry-standard best practices, and guardrails would keep us data-driven."
+    )
+    grade = grader.grade(task("research-design", vague_answer))
+    assert all(c.status == "missed" for c in grade.criteria), grade.criteria
+    assert grade.score <= 1.5
+
+
+def test_no_ideal_sentence_reads_as_vague() -> None:
+    """The filler rule must not take credit from the answers the rubrics are written from."""
+    from casecoach.grading.text import split_units
+    from casecoach.grading.wording import vague
+
+    flagged = [u for case in CaseLibrary.load() for q in case.questions
+               for u in split_units(q.ideal_answer) if vague(u)]
+    assert flagged == []
+
+
 def test_rejecting_the_mistake_is_not_a_red_flag(grader: Grader) -> None:
     answer = ("I would not compare admins who adopted the tool with those who didn't, because "
               "motivated admins adopt first and that comparison is biased.")

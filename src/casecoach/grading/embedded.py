@@ -60,6 +60,7 @@ from casecoach.grading.text import (
     term_run,
     words,
 )
+from casecoach.grading.wording import vague
 
 # Cosine similarities of all-MiniLM-L6-v2 between an answer unit and an example phrasing.
 # Below SIM_LOW the unit says something else; from SIM_HIGH on it makes the same point.
@@ -135,6 +136,8 @@ class _Units:
     vectors: np.ndarray
     indexes: list[WordIndex] = field(default_factory=list)
     void: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))  # earn nothing
+    # earn no criterion but are still read for mistakes and count as said
+    vague: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     _matches: dict[str, np.ndarray] = field(default_factory=dict)
 
     def matches(self, keyword: str) -> np.ndarray:
@@ -249,7 +252,8 @@ class EmbeddedGrader:
         if not texts:
             raise CannotGrade("the answer has no words to grade")
         indexes = [WordIndex.of(text) for text in texts]
-        return _Units(texts=texts, vectors=self._encode(texts), indexes=indexes)
+        return _Units(texts=texts, vectors=self._encode(texts), indexes=indexes,
+                      vague=np.array([vague(text) for text in texts], dtype=bool))
 
     def _keyword_hits(self, units: _Units, i: int, keywords: tuple[str, ...]) -> int:
         return sum(bool(units.matches(k)[i]) for k in keywords)
@@ -260,7 +264,7 @@ class EmbeddedGrader:
         if point.keywords:
             hits = np.sum([units.matches(k) for k in point.keywords], axis=0)
             evidence += KEYWORD_BONUS * np.minimum(hits, 3)
-        evidence[units.void] = 0.0
+        evidence[units.void | units.vague] = 0.0
         return evidence
 
     @staticmethod
@@ -312,7 +316,7 @@ class EmbeddedGrader:
         if not ideal_units:
             return 0.0, np.zeros(len(units.texts))
         sims = self._encode(ideal_units) @ units.vectors.T
-        sims[:, units.void] = 0.0
+        sims[:, units.void | units.vague] = 0.0
         coverage = float(np.mean([_ramp(float(s)) for s in sims.max(axis=1)]))
         return coverage, sims.max(axis=0)
 
@@ -636,7 +640,8 @@ def _ignores_the_numbers(task: GradingTask, units: _Units) -> bool:
     """
     if task.case is None or not any(ch.isdigit() for ch in task.case.scenario):
         return False
-    said = (t for t, void in zip(units.texts, units.void, strict=True) if not void)
+    earning = units.void | units.vague  # numbers in a pasted list or in filler do not count
+    said = (t for t, out in zip(units.texts, earning, strict=True) if not out)
     return not any(ch.isdigit() for text in said for ch in text)
 
 

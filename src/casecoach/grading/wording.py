@@ -20,9 +20,14 @@ from casecoach.grading.text import normalize
 # A rejection right before the act: "we won't stop", "rather than comparing", "avoid zooming".
 _NEGATED_ACT = re.compile(
     r"(?:\bnot|\bnever|\bno|n't|\bdon't|\bnor|\bwithout|\binstead of|\brather than|\bagainst|"
+    r"\bnobody|\bno one|\bnone of|"
     r"\bavoid\w*|\bresist\w*|\bprevent\w*|\btempting to|\btemptation to|\bmistake to|"
     r"\bwrong to|\bbeware of|\bcareful not to|\bstops? (?:me|us|you|them|people)|"
     r"\bkeeps? (?:me|us) from)\b[^.;:!?,]{0,40}$"
+    # a list the sentence rejects: "What I'd avoid: raw comment counts", "Left out: pies"
+    r"|(?:\bavoid\w*|\bleft out|\bleave out|\bleaving out|\bskip\w*|\bexclud\w*|\bdropped|"
+    r"\bnot (?:shown|included|used)|\bwon't (?:show|use|include)|\bdon'ts?|\bnever)"
+    r"\s*:[^.;!?]{0,80}$"
 )
 
 # Words that judge what the sentence describes: a sentence using them discusses the mistake
@@ -57,8 +62,27 @@ _JUDGED = re.compile(r"\b(?:" + "|".join(_JUDGING) + r")\b")
 
 # Any negation, for strict signs: checked on the unit with the sign's own words taken out.
 _CONTRARY = re.compile(
-    r"(?:\b(?:not|never|no longer|rather than|instead of|without|nor)\b|n't\b)"
+    r"(?:\b(?:not|never|no longer|rather than|instead of|without|nor|nobody|no one)\b|n't\b)"
 )
+
+# Words that promise rigour without saying what is done: "a robust, holistic framework",
+# "leverage CUPED to drive clarity", "randomization would be handled thoughtfully". Answers
+# padded to sound senior are made of them; the project's ideal and correct answers almost
+# never use them (none of their 1,391 and 997 sentences).
+_VAGUE = re.compile(
+    r"\b(?:holistic\w*|thoughtful(?:ly)?|leverag\w*|best[- ]practices?|industry[- ]standard|"
+    r"best[- ]in[- ]class|world[- ]class|360(?:[- ]degree)?|cohesive|insight[- ]driven|"
+    r"executive[- ]ready|high[- ]impact|synerg\w*|unlock\w*|seamless\w*|drive clarity|"
+    r"rigorous(?:ly)?|(?<!-)robust(?! (?:standard|se\b|errors?|regression|to\b))|disciplined|"
+    r"data[- ]driven|mindful|stay alert|actionable|energi[sz]ed|deep[- ]dive|cutting[- ]edge|"
+    r"key (?:insights?|learnings?))\b"
+)
+
+
+def vague(text: str) -> bool:
+    """Whether a sentence uses words that promise rigour without saying what is done."""
+    return bool(_VAGUE.search(text.lower()))
+
 
 # A negation that only names the comparison group ("users who didn't"), not a denial.
 _GROUP_NEGATION = re.compile(
