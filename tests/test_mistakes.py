@@ -351,6 +351,12 @@ RANDOMIZE = ["randomi* | assign*", "admin level | individual admins"]
          "Switch the headline from posts per DAU to total posts.", True),
         (["total posts", "headline", "!per dau"],
          "The headline is posts per DAU, with total posts as context.", False),
+        # a list the sentence rejects, and "nobody" as a negation
+        (["raw comment counts", "goal"], "Make raw comment counts the goal.", True),
+        (["raw comment counts", "goal"],
+         "What I'd avoid: raw comment counts as the goal, which reward fights.", False),
+        (["pie chart*", "group size"], "Left out: a pie chart by group size.", False),
+        (["two axes"], "Same units on both panels, so nobody juggles two axes.", False),
     ],
 )
 def test_sign_syntax(groups: list[str], text: str, shown: bool) -> None:
