@@ -42,6 +42,7 @@ bench: install
 	$(BIN)/python benchmarks/speed.py
 	$(BIN)/python benchmarks/case_bank_gate.py
 	$(BIN)/python benchmarks/adversarial.py
+	$(BIN)/python benchmarks/adversarial.py --set adversarial-read-2
 	$(BIN)/python benchmarks/adversarial.py --set adversarial-holdout
 	$(BIN)/python benchmarks/adversarial.py --set adversarial-holdout-2
 	$(BIN)/python benchmarks/adversarial.py --set adversarial-holdout-3

@@ -2,8 +2,8 @@
 correct answers in unusual words.
 
 Usage: python benchmarks/adversarial.py [--set SET] [--grader embedded] [--show-failures]
-       SET: adversarial (default), adversarial-holdout, adversarial-holdout-2,
-            adversarial-holdout-3 or correct-holdout
+       SET: adversarial (default), adversarial-read-2, adversarial-holdout,
+            adversarial-holdout-2, adversarial-holdout-3 or correct-holdout
 
 The answers are in benchmarks/data/<set>/<case>.yaml, written from each case's scenario,
 questions and ideal answers only: their writers did not see the rubric's red flags, the grader's
@@ -18,7 +18,9 @@ of every case were given signs: the fairest test of how those signs carry to new
 `adversarial-holdout-3` (120 answers: feed ranking, group polls, the WhatsApp search bar and
 launch markets, six per question, a correct concise answer among them) was written after the
 last signs, by writers who saw only each case's scenario, questions and ideal answers, and was
-scored once on arrival; it has never been read. `correct-holdout` (132 answers, two per
+scored once on arrival; it has never been read. `adversarial-read-2` (80 padded and
+correct-in-unusual-words answers for the same four cases) was written to study why the third
+holdout let padded answers through without reading it, and was read. `correct-holdout` (132 answers, two per
 question of every case: a concise one and a thorough
 one, half of them rejecting a tempting wrong method in passing) measures the other side: good
 answers wrongly flagged. Bound ≥ 3.5; the answers that raise any red flag are counted.
