@@ -110,8 +110,7 @@ def test_sentences_that_only_promise_rigour_earn_nothing(grader: Grader) -> None
 
 def test_no_ideal_sentence_reads_as_vague() -> None:
     """The filler rule must not take credit from the answers the rubrics are written from."""
-    from casecoach.grading.text import split_units
-    from casecoach.grading.wording import vague
+    from casecoach.grading.text import split_units, vague
 
     flagged = [u for case in CaseLibrary.load() for q in case.questions
                for u in split_units(q.ideal_answer) if vague(u)]

@@ -58,9 +58,9 @@ from casecoach.grading.text import (
     split_units,
     stem,
     term_run,
+    vague,
     words,
 )
-from casecoach.grading.wording import vague
 
 # Cosine similarities of all-MiniLM-L6-v2 between an answer unit and an example phrasing.
 # Below SIM_LOW the unit says something else; from SIM_HIGH on it makes the same point.

@@ -44,6 +44,25 @@ DONT_KNOW = re.compile(
     re.IGNORECASE,
 )
 
+# Words that promise rigour without saying what is done: "a robust, holistic framework",
+# "leverage CUPED to drive clarity", "randomization would be handled thoughtfully". Answers
+# padded to sound senior are made of them; the project's ideal and correct answers almost
+# never use them (none of their 1,391 and 997 sentences).
+_VAGUE = re.compile(
+    r"\b(?:holistic\w*|thoughtful(?:ly)?|leverag\w*|best[- ]practices?|industry[- ]standard|"
+    r"best[- ]in[- ]class|world[- ]class|360(?:[- ]degree)?|cohesive|insight[- ]driven|"
+    r"executive[- ]ready|high[- ]impact|synerg\w*|unlock\w*|seamless\w*|drive clarity|"
+    r"rigorous(?:ly)?|(?<!-)robust(?! (?:standard|se\b|errors?|regression|to\b))|disciplined|"
+    r"data[- ]driven|mindful|stay alert|actionable|energi[sz]ed|deep[- ]dive|cutting[- ]edge|"
+    r"key (?:insights?|learnings?))\b"
+)
+
+
+def vague(text: str) -> bool:
+    """Whether a sentence uses words that promise rigour without saying what is done."""
+    return bool(_VAGUE.search(text.lower()))
+
+
 _BULLET = re.compile(r"^\s*(?:[-*•·▪‣◦]|\d{1,2}[.)]|\(?[a-z]\)|#+)\s+", re.MULTILINE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Za-z0-9])")
 _ABBREVIATION_END = re.compile(r"\b(?:e\.g|i\.e|vs|etc|approx|cf|incl|esp|ca|mr|dr|no)\.$", re.I)

@@ -65,25 +65,6 @@ _CONTRARY = re.compile(
     r"(?:\b(?:not|never|no longer|rather than|instead of|without|nor|nobody|no one)\b|n't\b)"
 )
 
-# Words that promise rigour without saying what is done: "a robust, holistic framework",
-# "leverage CUPED to drive clarity", "randomization would be handled thoughtfully". Answers
-# padded to sound senior are made of them; the project's ideal and correct answers almost
-# never use them (none of their 1,391 and 997 sentences).
-_VAGUE = re.compile(
-    r"\b(?:holistic\w*|thoughtful(?:ly)?|leverag\w*|best[- ]practices?|industry[- ]standard|"
-    r"best[- ]in[- ]class|world[- ]class|360(?:[- ]degree)?|cohesive|insight[- ]driven|"
-    r"executive[- ]ready|high[- ]impact|synerg\w*|unlock\w*|seamless\w*|drive clarity|"
-    r"rigorous(?:ly)?|(?<!-)robust(?! (?:standard|se\b|errors?|regression|to\b))|disciplined|"
-    r"data[- ]driven|mindful|stay alert|actionable|energi[sz]ed|deep[- ]dive|cutting[- ]edge|"
-    r"key (?:insights?|learnings?))\b"
-)
-
-
-def vague(text: str) -> bool:
-    """Whether a sentence uses words that promise rigour without saying what is done."""
-    return bool(_VAGUE.search(text.lower()))
-
-
 # A negation that only names the comparison group ("users who didn't"), not a denial.
 _GROUP_NEGATION = re.compile(
     r"\bwho (?:did|do|does|have|has|had|were|was|are|is)(?:n't|\s+not)\b|\bwho never\b|"
