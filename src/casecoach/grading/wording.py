@@ -71,6 +71,7 @@ _GROUP_NEGATION = re.compile(
     r"\bones that (?:did|do|does)(?:n't|\s+not)\b"
 )
 
+
 @dataclass(frozen=True)
 class Sign:
     """Word patterns that, found together, show the mistake.
