@@ -118,6 +118,17 @@ def test_cases_validate_warns_when_a_sign_flags_an_ideal_answer(tmp_path: Path) 
     assert code == 0 and "warning" not in out
 
 
+def test_cases_validate_warns_about_filler_in_an_ideal_answer(tmp_path: Path) -> None:
+    case = copy.deepcopy(TINY_CASE)
+    case["questions"][0]["ideal_answer"] += " We'd leverage a robust, holistic framework."
+    path = tmp_path / "tiny.yaml"
+    path.write_text(yaml.safe_dump(case), encoding="utf-8")
+    code, out = run("cases", "validate", str(path))
+    assert code == 0 and "ok tiny" in out
+    assert "warning tiny: the ideal answer of design has a sentence that earns no credit" in out
+    assert "leverage a robust, holistic framework" in out
+
+
 def test_user_cases_folder_is_used(casecoach_home: Path) -> None:
     folder = casecoach_home / "cases"
     folder.mkdir()

@@ -88,13 +88,15 @@ def validate(
     """Check case files against the schema; every problem is reported with file, line, field.
 
     Also warns where a red flag's signs (or named detector) would flag one of the case's own
-    ideal answers."""
+    ideal answers, and where an ideal answer has a sentence that only promises rigour ("a
+    robust, holistic framework"), which the grader gives no credit."""
     from casecoach.cases.loader import validate_path
     from casecoach.cli.render import console, err_console
 
     if not path.exists():
         fail(f"{path} does not exist")
     from casecoach.grading.mistakes import flagged_ideals
+    from casecoach.grading.text import split_units, vague
 
     good, bad = validate_path(path)
     for case in good:
@@ -103,6 +105,12 @@ def validate(
             err_console.print(
                 f"[yellow]warning[/] {case.id}: red flag {flag_id} would flag the ideal answer "
                 f'of {question_id}: "{quote}"; narrow its signs', soft_wrap=True)
+        for question in case.questions:
+            for sentence in filter(vague, split_units(question.ideal_answer)):
+                err_console.print(
+                    f"[yellow]warning[/] {case.id}: the ideal answer of {question.id} has a "
+                    f'sentence that earns no credit: "{sentence}"; say what is done instead of '
+                    "how rigorous it is", soft_wrap=True)
     for error in bad:
         for problem in error.problems:
             err_console.print(f"[red]error[/] {problem}", soft_wrap=True)
