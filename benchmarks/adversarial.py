@@ -20,10 +20,10 @@ launch markets, six per question, a correct concise answer among them) was writt
 last signs, by writers who saw only each case's scenario, questions and ideal answers, and was
 scored once on arrival; it has never been read. `adversarial-read-2` (80 padded and
 correct-in-unusual-words answers for the same four cases) was written to study why the third
-holdout let padded answers through without reading it, and was read. `correct-holdout` (132 answers, two per
-question of every case: a concise one and a thorough
-one, half of them rejecting a tempting wrong method in passing) measures the other side: good
-answers wrongly flagged. Bound ≥ 3.5; the answers that raise any red flag are counted.
+holdout let padded answers through without reading it, and was read. `correct-holdout` (132
+answers, two per question of every case: a concise one and a thorough one, half of them
+rejecting a tempting wrong method in passing) measures the other side: good answers wrongly
+flagged. Bound ≥ 3.5; the answers that raise any red flag are counted.
 """
 
 from __future__ import annotations
