@@ -106,6 +106,7 @@ def test_sentences_that_only_promise_rigour_earn_nothing(grader: Grader) -> None
     grade = grader.grade(task("research-design", vague_answer))
     assert all(c.status == "missed" for c in grade.criteria), grade.criteria
     assert grade.score <= 1.5
+    assert any("only promise rigour" in note for note in grade.notes), grade.notes
 
 
 def test_no_ideal_sentence_reads_as_vague() -> None:

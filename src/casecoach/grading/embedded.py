@@ -484,6 +484,13 @@ class EmbeddedGrader:
                 "The answer could be about any product: it uses none of the case's numbers. "
                 "A strong answer works with the baselines, sizes and costs the case gives."
             )
+        filler = int(np.sum(units.vague & ~units.void))
+        if filler:
+            notes.append(
+                "Sentences that only promise rigour (\"robust\", \"holistic\", \"leverage\"…) "
+                f"earn no credit ({filler} here): say the method, the number or the threshold "
+                "instead."
+            )
 
         score = float(min(5.0, max(1.0, score)))
         return Grade(
