@@ -18,7 +18,7 @@ of every case were given signs: the fairest test of how those signs carry to new
 `adversarial-holdout-3` (120 answers: feed ranking, group polls, the WhatsApp search bar and
 launch markets, six per question, a correct concise answer among them) was written after the
 last signs, by writers who saw only each case's scenario, questions and ideal answers, and was
-scored once on arrival; it has never been read. `adversarial-read-2` (80 padded and
+scored on arrival; it has never been read. `adversarial-read-2` (80 padded and
 correct-in-unusual-words answers for the same four cases) was written to study why the third
 holdout let padded answers through without reading it, and was read. `correct-holdout` (132
 answers, two per question of every case: a concise one and a thorough one, half of them
