@@ -137,3 +137,21 @@ def test_grader_reports_a_misread_with_its_quote() -> None:
     hits = [f for f in grade.red_flags if f.id == "null-result-claimed"]
     assert hits and "0.6%" in hits[0].quote
     assert grade.score <= 2.5
+
+
+def test_a_flag_found_by_its_detector_and_by_the_results_is_reported_once() -> None:
+    """One mistake, two ways of finding it (the wording detector the flag names, and the
+    case's stated result read as no effect): one red flag, one penalty."""
+    import numpy as np
+
+    from casecoach.grading.embedded import Flag, _method_mistakes, _Units
+
+    flag = Flag("null-as-proof", "Reads the null test as proof of no effect.", 1.0,
+                ("The test was flat, so the composer has no effect.",),
+                detector="null-read-as-no-effect")
+    texts = ("The test wasn't significant, so the composer has no effect on messaging.",
+             "Messages sent: -0.1%, so the composer isn't what's behind the complaints.")
+    units = _Units(texts=texts, vectors=np.zeros((2, 384)), void=np.zeros(2, dtype=bool))
+    hits = _method_mistakes(units, [flag], [], stated_results(READOUT))
+    assert [h.id for h in hits] == ["null-as-proof"]
+    assert hits[0].quote.startswith(texts[0])

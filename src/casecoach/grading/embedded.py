@@ -41,6 +41,7 @@ from casecoach.grading.grade import (
 )
 from casecoach.grading.protocol import GradingTask
 from casecoach.grading.results import (
+    Misread,
     StatedResult,
     case_results,
     misread_results,
@@ -588,7 +589,7 @@ def _method_mistakes(
     flags give, the built-in detectors, then the case's own results misread. A mistake a red
     flag names as its detector is reported as that flag; none is penalised twice (not when the
     flag was already found, nor when a flag already quotes the same words)."""
-    from casecoach.grading.mistakes import find_mistakes
+    from casecoach.grading.mistakes import MistakeHit, find_mistakes
     from casecoach.grading.wording import flag_signs, shows_sign
 
     said = [t for t, void in zip(units.texts, units.void, strict=True) if not void]
@@ -604,30 +605,24 @@ def _method_mistakes(
                                        penalty=flag.penalty, quote=quote))
                 found.add(flag.id)
                 quoted.add(quote)
-    for m in find_mistakes(said, linked=frozenset(by_detector)):
+    by_wording: list[MistakeHit | Misread] = [
+        *find_mistakes(said, linked=frozenset(by_detector)), *misread_results(said, results)
+    ]
+    for m in by_wording:
         named = by_detector.get(m.id)
         if named is not None:
-            # The flag's penalty is already at least the detector's (`_penalty`).
-            if named.id not in found:
-                hits.append(RedFlagHit(id=named.id, description=named.description,
-                                       penalty=named.penalty, quote=m.quote))
-        elif not any(q in m.quote or m.quote in q for q in quoted):
+            if named.id in found:
+                continue
+            # Reported as the flag, whose penalty is already at least the detector's.
+            hits.append(RedFlagHit(id=named.id, description=named.description,
+                                   penalty=named.penalty, quote=m.quote))
+            found.add(named.id)
+        elif any(q in m.quote or m.quote in q for q in quoted):
+            continue
+        else:
             hits.append(RedFlagHit(id=m.id, description=m.description, penalty=m.penalty,
                                    quote=m.quote))
-            quoted.add(m.quote)
-    for r in misread_results(said, results):
-        if any(q in r.quote or r.quote in q for q in quoted):
-            continue
-        named = by_detector.get(r.id)
-        if named is not None:
-            if named.id not in found:
-                hits.append(RedFlagHit(id=named.id, description=named.description,
-                                       penalty=named.penalty, quote=r.quote))
-                found.add(named.id)
-        else:
-            hits.append(RedFlagHit(id=r.id, description=r.description, penalty=r.penalty,
-                                   quote=r.quote))
-        quoted.add(r.quote)
+        quoted.add(m.quote)
     return [*flagged, *hits]
 
 
