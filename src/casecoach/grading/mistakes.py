@@ -32,6 +32,8 @@ _VALUE = _NONZERO + r"(?:\s?(?:%|m|k|bn|million|billion|seconds?|s|pp))?(?![\w.]
 _AXIS_WORDS = r"y-?axis|axis|axes|vertical scale|y[- ]scale"
 _AXIS_WORD = rf"\b(?:{_AXIS_WORDS})\b"
 _AXIS = rf"\b(?:{_AXIS_WORDS}|bar chart|bars|columns)\b"  # "start the bars at 31%" too
+# A line chart over time may zoom its axis: only bars must start at zero.
+_OVER_TIME = r"\bline\b|\btrend|\bover time|\bweek by week|\bby week|\bdaily series"
 
 
 @dataclass(frozen=True)
@@ -212,21 +214,21 @@ MISTAKES: tuple[Mistake, ...] = (
                     _AXIS,
                     r"\b(?:start\w*|begin\w*|begun|floor\w*|bottom\w*|set\w*)\b[^.;]{0,30}?\b(?:at|from)\s+(?:~|around |about |roughly |just below )?" + _VALUE,
                 ),
-                unless=(r"\bline\b|\btrend|\bover time|\bweek by week|\bby week|\bdaily series",),
+                unless=(_OVER_TIME,),
             ),
             Sign(
                 all=(
                     _AXIS,
                     r"\b(?:start\w*|begin\w*|floor\w*|bottom\w*|set\w*)\b[^.;]{0,30}?\b(?:just |right |slightly )?(?:below|under|near|above|close to|at) (?:the )?(?:control|baseline|lowest|smallest|minimum|min|lower) (?:arm'?s? )?(?:value|bar|level|mean|number|rate|figure|result)",
                 ),
-                unless=(r"\bline\b|\btrend|\bover time|\bweek by week|\bby week|\bdaily series",),
+                unless=(_OVER_TIME,),
             ),
             Sign(
                 all=(
                     _AXIS_WORD,
                     r"\b(?:from|between|range of)\s+" + _VALUE + r"\s*(?:to|and|-|–)\s*" + _VALUE,
                 ),
-                unless=(r"\bline\b|\btrend|\bover time|\bweek by week|\bby week|\bdaily series",),
+                unless=(_OVER_TIME,),
             ),
             Sign(
                 all=(

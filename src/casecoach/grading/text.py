@@ -54,13 +54,14 @@ _VAGUE = re.compile(
     r"executive[- ]ready|high[- ]impact|synerg\w*|unlock\w*|seamless\w*|drive clarity|"
     r"rigorous(?:ly)?|(?<!-)robust(?! (?:standard|se\b|errors?|regression|to\b))|disciplined|"
     r"data[- ]driven|mindful|stay alert|actionable|energi[sz]ed|deep[- ]dive|cutting[- ]edge|"
-    r"key (?:insights?|learnings?))\b"
+    r"key (?:insights?|learnings?))\b",
+    re.IGNORECASE,
 )
 
 
 def vague(text: str) -> bool:
     """Whether a sentence uses words that promise rigour without saying what is done."""
-    return bool(_VAGUE.search(text.lower()))
+    return bool(_VAGUE.search(text))
 
 
 _BULLET = re.compile(r"^\s*(?:[-*•·▪‣◦]|\d{1,2}[.)]|\(?[a-z]\)|#+)\s+", re.MULTILINE)
