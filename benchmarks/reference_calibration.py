@@ -7,10 +7,17 @@ Every built-in question is graded as if it had only its ideal answer (no rubric)
 the project wrote: correct answers in unusual words (benchmarks/data/adversarial, ≥ 4.0 under
 a rubric), padded and wrong-method answers from the same files, and the generic and
 typical-mistake weak answers of tests/data/weak_answers.yaml. Uses no labelled development set.
+
+It also measures the word-alignment baseline (`grading.alignment.ALIGNMENT_BASELINE`): the
+median raw alignment recall of a labelled claim (data/claims) that makes one criterion, read
+against the description of another criterion of the same question (an answer about
+something else), beside the claims that make the criterion itself.
 """
 
 from __future__ import annotations
 
+import json
+import random
 import statistics
 import sys
 from collections import defaultdict
@@ -54,7 +61,38 @@ def main() -> int:
     coverage = (median_score - 1) / 4 * full
     print(f"median correct answer: coverage {coverage:.3f}; the constant that maps it to "
           f"{TARGET}: {coverage / ((TARGET - 1) / 4):.3f}")
+    alignment_baseline(library)
     return 0
+
+
+def alignment_baseline(library: object) -> None:
+    """Raw alignment recall of claims against their own criterion and against another one."""
+    from casecoach.grading import alignment
+    from casecoach.grading.embedder import get_embedder
+    from casecoach.grading.text import split_units
+
+    embedder = get_embedder()
+    rng = random.Random(0)
+    own: list[float] = []
+    other: list[float] = []
+    for path in sorted((ROOT / "data" / "claims").glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            claim = json.loads(line)
+            if claim["label"] != "entails" or not claim["target"].startswith("criterion:"):
+                continue
+            question = library.get(claim["case"]).question(claim["question"])  # type: ignore[attr-defined]
+            criteria = {c.id: c for c in question.rubric.criteria}
+            target = criteria[claim["target"].removeprefix("criterion:")]
+            another = rng.choice([c for c in criteria.values() if c.id != target.id])
+            asked = alignment.asked_words(question.prompt)
+            answer = embedder.tokens([claim["text"]])
+            for criterion, into in ((target, own), (another, other)):
+                reference = embedder.tokens(split_units(criterion.description))
+                into.append(alignment.alignment_recall(reference, answer, asked, baseline=0.0))
+    print(f"alignment recall, raw: a claim against its own criterion, median "
+          f"{statistics.median(own):.3f} (n={len(own)}); against another criterion of the same "
+          f"question, median {statistics.median(other):.3f}: the baseline "
+          f"(ALIGNMENT_BASELINE = {alignment.ALIGNMENT_BASELINE})")
 
 
 if __name__ == "__main__":

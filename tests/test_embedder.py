@@ -257,3 +257,32 @@ def test_import_is_cheap() -> None:
         "assert not loaded, loaded\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, env=os.environ.copy())
+
+
+def test_token_run_gives_the_same_sentence_vectors(embedder: Embedder) -> None:
+    """tokens() caches the sentence vectors of its run: encode() then returns the golden ones."""
+    embedder.clear_cache()
+    embedder.tokens(GOLDEN_TEXTS)
+    assert embedder.cache_size() == len(GOLDEN_TEXTS)
+    assert np.abs(embedder.encode(GOLDEN_TEXTS) - GOLDEN_VECTORS).max() < 1e-4
+
+
+def test_token_vectors_are_whole_words_without_punctuation(embedder: Embedder) -> None:
+    (tokens,) = embedder.tokens(["Randomize whole groups, not individual admins!"])
+    assert set(tokens.words) == {"randomize", "whole", "groups", "not", "individual", "admins"}
+    assert tokens.vectors.shape == (len(tokens.words), DIMENSION)
+    np.testing.assert_allclose(np.linalg.norm(tokens.vectors, axis=1), 1.0, atol=1e-5)
+    (nothing,) = embedder.tokens(["?!"])
+    assert nothing.words == () and nothing.vectors.shape == (0, DIMENSION)
+
+
+def test_token_vectors_do_not_depend_on_batching(embedder: Embedder) -> None:
+    embedder.clear_cache()
+    alone = [embedder.tokens([text])[0] for text in VARIED]
+    embedder.clear_cache()
+    together = embedder.tokens(VARIED, batch_size=len(VARIED))
+    for a, b in zip(alone, together, strict=True):
+        assert a.words == b.words
+        assert a.vectors.shape == b.vectors.shape
+        if a.words:
+            assert np.abs(a.vectors - b.vectors).max() < 1e-5

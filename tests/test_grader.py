@@ -216,8 +216,7 @@ def test_a_definition_is_not_a_restated_question(grader: Grader) -> None:
         "A first-in, first-out collection: items leave in the order they arrived.",
         "a queue is a list where the first element added is the first one taken out.",
     ))
-    # Not gated as a restatement. (It scores low all the same: "first element added is the
-    # first taken out" shares few words with "first-in, first-out"; see docs/grading.md.)
+    # Not gated as a restatement (its score is in tests/test_alignment.py).
     assert grade.notes == [] and grade.score > 1.5, grade
 
 

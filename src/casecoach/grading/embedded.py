@@ -73,10 +73,11 @@ KEYWORD_BONUS = 0.08  # per distinct keyword in the unit, at most three
 FULL_COVERAGE = 0.8
 # Key points cut from a reference's sentences include its elaboration, so a correct answer in
 # other words covers less of them than of a rubric: graded against the built-in ideal answers
-# alone, correct answers in unusual words reach a median coverage of 0.57 where rubrics give
-# them 4.5 and more. This maps that median to 4.5 (benchmarks/reference_calibration.py);
-# it was set on the project's own answers, not on any labelled development set.
-FULL_COVERAGE_REFERENCE = 0.65
+# alone (key points and word alignment), correct answers in unusual words reach a median
+# coverage of 0.52 where rubrics give them 4.5 and more. This maps that median to 4.5
+# (benchmarks/reference_calibration.py); it was set on the project's own answers, not on any
+# labelled development set.
+FULL_COVERAGE_REFERENCE = 0.6
 MET = 0.7  # credit from which a criterion counts as met
 PARTLY = 0.3
 RED_FLAG_SIM = 0.66
@@ -248,10 +249,12 @@ class EmbeddedGrader:
             self._known = {**self._known, **vectors}  # readers never see a half-updated dict
             self._primed.add(id(case))
 
-    def _units(self, answer: str) -> _Units:
+    def _units(self, answer: str, *, with_tokens: bool = False) -> _Units:
         texts = split_units(answer)
         if not texts:
             raise CannotGrade("the answer has no words to grade")
+        if with_tokens:  # the same run caches the sentence vectors that _encode reads
+            self._embedder.tokens(texts)
         indexes = [WordIndex.of(text) for text in texts]
         return _Units(texts=texts, vectors=self._encode(texts), indexes=indexes,
                       vague=np.array([vague(text) for text in texts], dtype=bool))
@@ -431,7 +434,7 @@ class EmbeddedGrader:
         if task.case is not None:
             self._prime(task.case)
         question = task.question
-        units = self._units(task.answer)
+        units = self._units(task.answer, with_tokens=question.rubric is None)
         points, flags = points_for(question)
         if not points:
             raise CannotGrade("the question has no rubric and its reference answer is too short")
@@ -516,11 +519,27 @@ class EmbeddedGrader:
             ideal_coverage, ideal_right = self._ideal_coverage(units, question.ideal_answer)
             right = np.maximum(right, ideal_right)
             coverage = RUBRIC_SHARE * rubric_coverage + (1 - RUBRIC_SHARE) * ideal_coverage
-        elif len(points) <= SHORT_REFERENCE_POINTS:
-            coverage = self._short_reference_coverage(task, rubric_coverage)
         else:
-            coverage = rubric_coverage
+            # Half of it is how much of the reference the answer says word by word: key points
+            # and word shares miss paraphrase, which the alignment of words in context reads.
+            if len(points) <= SHORT_REFERENCE_POINTS:
+                coverage = self._short_reference_coverage(task, rubric_coverage)
+            else:
+                coverage = rubric_coverage
+            coverage = (coverage + self._aligned(task, units)) / 2
         return coverage, rubric_coverage, results, right
+
+    def _aligned(self, task: GradingTask, units: _Units) -> float:
+        """Alignment recall of the reference by the answer's units that earn credit."""
+        from casecoach.grading.alignment import alignment_recall, asked_words
+
+        reference = split_units(task.question.ideal_answer) or (task.question.ideal_answer,)
+        counted = ~(units.void | units.vague)
+        said = [text for text, ok in zip(units.texts, counted, strict=True) if ok]
+        tokens = self._embedder.tokens([*reference, *said])
+        return alignment_recall(
+            tokens[: len(reference)], tokens[len(reference) :], asked_words(task.question.prompt)
+        )
 
     def _gate(
         self, task: GradingTask, units: _Units, fit: float

@@ -26,10 +26,12 @@ import hashlib
 import importlib.util
 import json
 import os
+import re
 import struct
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -50,6 +52,9 @@ DIMENSION = 384
 DEFAULT_BATCH_SIZE = 8
 MAX_SEQ_LENGTH = 256  # sentence-transformers' max_seq_length (the tokenizer.json says 128)
 DEFAULT_CACHE_ENTRIES = 50_000
+TOKEN_CACHE_ENTRIES = 4_096  # token vectors are ~20x a sentence vector: references, mostly
+_SPECIAL_TOKENS = frozenset({"[CLS]", "[SEP]", "[PAD]"})
+_HAS_ALNUM = re.compile(r"[^\W_]")
 _VERIFIED_FILE = "embedding-model-verified.json"
 _SAFETENSORS_DTYPES = {"F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4"}
 # Weights the graph does not use (BERT's pooler; sentence-transformers mean-pools instead).
@@ -276,6 +281,19 @@ def weights_session(
     return session, mapped
 
 
+@dataclass(frozen=True)
+class TokenVectors:
+    """One text's contextual token vectors, for aligning words with words.
+
+    [CLS], [SEP] and punctuation are left out. `words[i]` is the whole word (lowercase) that
+    token i is a piece of, so callers can skip stopwords; `vectors[i]` is its unit-length
+    vector (BERT's last hidden state, as sentence-transformers returns it before pooling).
+    """
+
+    words: tuple[str, ...]
+    vectors: npt.NDArray[np.float32]
+
+
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
@@ -358,6 +376,7 @@ class Embedder:
         )
 
         self._cache: LruCache[str, npt.NDArray[np.float32]] = LruCache(max_cache_entries)
+        self._token_cache: LruCache[str, TokenVectors] = LruCache(TOKEN_CACHE_ENTRIES)
 
     @property
     def dimension(self) -> int:
@@ -371,6 +390,7 @@ class Embedder:
     def clear_cache(self) -> None:
         """Forget cached vectors (e.g. to measure the model itself)."""
         self._cache.clear()
+        self._token_cache.clear()
 
     def encode(
         self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE
@@ -399,7 +419,7 @@ class Embedder:
         fresh: dict[str, npt.NDArray[np.float32]] = {}
         for start in range(0, len(todo), batch_size):
             chunk = todo[start : start + batch_size]
-            vectors = self._run(chunk)
+            vectors, _ = self._run(chunk)
             vectors.flags.writeable = False  # rows are shared with the cache
             fresh.update(zip(chunk, vectors, strict=True))
         for i, text in enumerate(texts):
@@ -408,17 +428,74 @@ class Embedder:
         self._cache.put_many(fresh)
         return out
 
-    def _run(self, texts: list[str]) -> npt.NDArray[np.float32]:
+    def tokens(
+        self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE
+    ) -> list[TokenVectors]:
+        """Token vectors for `texts`, in input order.
+
+        The same run gives the sentence vectors, which are cached too: a caller that needs
+        both asks for the tokens first and `encode` then costs nothing.
+        """
+        if isinstance(texts, str):
+            raise TypeError("tokens() takes a sequence of texts, not a single str")
+        texts = list(texts)
+        cached = self._token_cache.get_many(texts)
+        todo = sorted(dict.fromkeys(t for t in texts if t not in cached), key=len)
+        fresh: dict[str, TokenVectors] = {}
+        sentences: dict[str, npt.NDArray[np.float32]] = {}
+        for start in range(0, len(todo), batch_size):
+            chunk = todo[start : start + batch_size]
+            vectors, tokens = self._run(chunk, with_tokens=True)
+            vectors.flags.writeable = False
+            sentences.update(zip(chunk, vectors, strict=True))
+            fresh.update(zip(chunk, tokens, strict=True))
+        self._cache.put_many(sentences)
+        self._token_cache.put_many(fresh)
+        return [cached[t] if t in cached else fresh[t] for t in texts]
+
+    def _run(
+        self, texts: list[str], *, with_tokens: bool = False
+    ) -> tuple[npt.NDArray[np.float32], list[TokenVectors]]:
         """One batch through tokenizer and graph (pooling and normalisation are in the graph)."""
         import numpy as np
 
         encodings = self._tokenizer.encode_batch(texts)
         input_ids = np.array([e.ids for e in encodings], dtype=np.int64)
         attention_mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        (vectors,) = self._session.run(
-            ["sentence_embedding"], {"input_ids": input_ids, "attention_mask": attention_mask}
+        outputs = ["sentence_embedding", *(["token_embeddings"] if with_tokens else [])]
+        results = self._session.run(
+            outputs, {"input_ids": input_ids, "attention_mask": attention_mask}
         )
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        vectors = np.ascontiguousarray(results[0], dtype=np.float32)
+        if not with_tokens:
+            return vectors, []
+        return vectors, [
+            _token_vectors(text, encoding, hidden)
+            for text, encoding, hidden in zip(texts, encodings, results[1], strict=True)
+        ]
+
+
+def _token_vectors(text: str, encoding: Any, hidden: Any) -> TokenVectors:
+    """The kept tokens of one encoded text: no special tokens, no punctuation."""
+    import numpy as np
+
+    spans: dict[int, tuple[int, int]] = {}  # word index -> its characters in `text`
+    kept: list[int] = []
+    for i, (token, word) in enumerate(zip(encoding.tokens, encoding.word_ids, strict=True)):
+        if token in _SPECIAL_TOKENS or word is None or not _HAS_ALNUM.search(token):
+            continue
+        begin, end = encoding.offsets[i]
+        first, last = spans.get(word, (begin, end))
+        spans[word] = (min(first, begin), max(last, end))
+        kept.append(i)
+    words = tuple(
+        text[spans[w][0] : spans[w][1]].lower() for w in (encoding.word_ids[i] for i in kept)
+    )
+    vectors = np.asarray(hidden[kept], dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors = vectors / np.maximum(norms, 1e-9)
+    vectors.flags.writeable = False
+    return TokenVectors(words=words, vectors=vectors)
 
 
 @functools.lru_cache(maxsize=1)
