@@ -88,7 +88,7 @@ def alignment_baseline(library: object) -> None:
             answer = embedder.tokens([claim["text"]])
             for criterion, into in ((target, own), (another, other)):
                 reference = embedder.tokens(split_units(criterion.description))
-                into.append(alignment.alignment_recall(reference, answer, asked, baseline=0.0))
+                into.append(alignment.align(reference, answer, asked).recall)
     print(f"alignment recall, raw: a claim against its own criterion, median "
           f"{statistics.median(own):.3f} (n={len(own)}); against another criterion of the same "
           f"question, median {statistics.median(other):.3f}: the baseline "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from casecoach.grading.alignment import alignment_recall, asked_words
+from casecoach.grading.alignment import align, asked_words
 from casecoach.grading.embedded import EmbeddedGrader
 from casecoach.grading.embedder import Embedder, get_embedder
 from casecoach.grading.protocol import GradingTask
@@ -20,7 +20,7 @@ def embedder() -> Embedder:
 
 def recall(embedder: Embedder, answer: str, reference: str = REFERENCE) -> float:
     ref, ans = embedder.tokens([reference]), embedder.tokens([answer])
-    return alignment_recall(ref, ans, asked_words(QUESTION))
+    return align(ref, ans, asked_words(QUESTION)).score
 
 
 def test_the_reference_itself_aligns_fully(embedder: Embedder) -> None:
@@ -44,9 +44,18 @@ def test_the_questions_own_words_are_not_counted(embedder: Embedder) -> None:
 
 
 def test_empty_sides_align_to_nothing(embedder: Embedder) -> None:
-    assert alignment_recall(embedder.tokens([REFERENCE]), [], set()) == 0.0
-    assert alignment_recall(embedder.tokens([REFERENCE]), embedder.tokens(["?!"]), set()) == 0.0
-    assert alignment_recall([], embedder.tokens(["a queue"]), set()) == 0.0
+    nothing = align(embedder.tokens([REFERENCE]), [], set())
+    assert nothing.score == 0.0 and "arrived" in nothing.unmatched
+    assert align(embedder.tokens([REFERENCE]), embedder.tokens(["?!"]), set()).score == 0.0
+    assert align([], embedder.tokens(["a queue"]), set()).score == 0.0
+
+
+def test_the_words_not_said_are_named(embedder: Embedder) -> None:
+    reference = embedder.tokens(["A hash function maps the key to an index in the array."])
+    answer = embedder.tokens(["It runs the key through a hash function to get an index."])
+    alignment = align(reference, answer, asked_words("What does a hash table use?"))
+    assert "array" in alignment.unmatched
+    assert "function" not in alignment.unmatched and "index" not in alignment.unmatched
 
 
 def test_a_paraphrase_with_few_shared_words_is_graded_above_a_wrong_topic() -> None:
@@ -60,3 +69,5 @@ def test_a_paraphrase_with_few_shared_words_is_graded_above_a_wrong_topic() -> N
         QUESTION, REFERENCE, "a queue is a kind of loop that repeats until a condition is "
                              "false."))
     assert said.score >= other.score + 1.0, (said.score, other.score)
+    note = next(n for n in said.notes if n.startswith("Half of this grade"))
+    assert "arrived" in note and "first" not in note.split("close to:")[1]

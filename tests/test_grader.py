@@ -10,6 +10,7 @@ import pytest
 from casecoach.cases.loader import CaseLibrary
 from casecoach.cases.schema import Case
 from casecoach.grading import CannotGrade, Grader, GradingTask, UnknownGrader, get_grader
+from casecoach.grading.grade import Grade
 from casecoach.grading.text import normalize
 
 CASE: Case = CaseLibrary.load().get("community-insights")
@@ -189,6 +190,11 @@ def test_reference_only_question(grader: Grader) -> None:
     assert good.criteria and all(c.id.startswith("point-") for c in good.criteria)
 
 
+def gate_notes(grade: Grade) -> list[str]:
+    """Notes other than the word-alignment one every reference-only grade carries."""
+    return [n for n in grade.notes if not n.startswith("Half of this grade")]
+
+
 SHORT_QUESTION = "What does a hash table use to find the slot for a key?"
 SHORT_REFERENCE = "A hash function maps the key to an index in the underlying array."
 
@@ -217,7 +223,7 @@ def test_a_definition_is_not_a_restated_question(grader: Grader) -> None:
         "a queue is a list where the first element added is the first one taken out.",
     ))
     # Not gated as a restatement (its score is in tests/test_alignment.py).
-    assert grade.notes == [] and grade.score > 1.5, grade
+    assert not gate_notes(grade) and grade.score > 1.5, grade
 
 
 @pytest.mark.parametrize(
@@ -253,7 +259,7 @@ def test_an_answer_wrapped_in_the_questions_words_is_graded(grader: Grader) -> N
         "Push.",
         "The stack operation that corresponds to enqueue in a queue is the push operation.",
     ))
-    assert grade.notes == [] and grade.score >= 3.0, grade
+    assert not gate_notes(grade) and grade.score >= 3.0, grade
 
 
 def test_case_vectors_are_cached_on_disk(tmp_path: Path) -> None:

@@ -43,8 +43,8 @@ def grade(
 
     Batch rows are {"id", "case", "question", "answer"} or {"id", "question_text",
     "reference", "answer"}; each output row is {"id", "score", "level", "criteria",
-    "red_flags", "grader"} (plus "model", and "fallback" when an LLM grader fell back to the
-    embedded one), or {"id", "error"} for a row that cannot be graded.
+    "red_flags", "notes", "follow_up", "grader"} (plus "model", and "fallback" when an LLM
+    grader fell back to the embedded one), or {"id", "error"} for a row that cannot be graded.
     """
     if input_path is not None:
         if case or question or answer_file or answer is not None:

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from casecoach.cases.schema import Case, Question
+from casecoach.grading.alignment import Alignment, align, asked_words
 from casecoach.grading.grade import (
     CannotGrade,
     CriterionResult,
@@ -78,6 +79,7 @@ FULL_COVERAGE = 0.8
 # (benchmarks/reference_calibration.py); it was set on the project's own answers, not on any
 # labelled development set.
 FULL_COVERAGE_REFERENCE = 0.6
+ALIGNMENT_WORDS_SHOWN = 8  # reference words listed as not said, at most
 MET = 0.7  # credit from which a criterion counts as met
 PARTLY = 0.3
 RED_FLAG_SIM = 0.66
@@ -488,6 +490,8 @@ class EmbeddedGrader:
                 "The answer could be about any product: it uses none of the case's numbers. "
                 "A strong answer works with the baselines, sizes and costs the case gives."
             )
+        if question.rubric is None:  # the half of the grade no criterion shows
+            notes.append(_alignment_note(self._aligned(task, units)))
         filler = int(np.sum(units.vague & ~units.void))
         if filler:
             notes.append(
@@ -526,18 +530,16 @@ class EmbeddedGrader:
                 coverage = self._short_reference_coverage(task, rubric_coverage)
             else:
                 coverage = rubric_coverage
-            coverage = (coverage + self._aligned(task, units)) / 2
+            coverage = (coverage + self._aligned(task, units).score) / 2
         return coverage, rubric_coverage, results, right
 
-    def _aligned(self, task: GradingTask, units: _Units) -> float:
-        """Alignment recall of the reference by the answer's units that earn credit."""
-        from casecoach.grading.alignment import alignment_recall, asked_words
-
+    def _aligned(self, task: GradingTask, units: _Units) -> Alignment:
+        """How much of the reference the answer's units that earn credit say, word by word."""
         reference = split_units(task.question.ideal_answer) or (task.question.ideal_answer,)
         counted = ~(units.void | units.vague)
         said = [text for text, ok in zip(units.texts, counted, strict=True) if ok]
         tokens = self._embedder.tokens([*reference, *said])
-        return alignment_recall(
+        return align(
             tokens[: len(reference)], tokens[len(reference) :], asked_words(task.question.prompt)
         )
 
@@ -650,6 +652,19 @@ def _quoted(units: _Units, hits: list[RedFlagHit]) -> np.ndarray:
     quotes = [hit.quote for hit in hits if hit.quote]
     return np.array([any(text in quote for quote in quotes) for text in units.texts],
                     dtype=bool)
+
+
+def _alignment_note(alignment: Alignment) -> str:
+    note = (
+        f"Half of this grade is how much of the reference the answer says, word by word: "
+        f"{alignment.score:.0%}."
+    )
+    if alignment.unmatched:
+        shown = ", ".join(alignment.unmatched[:ALIGNMENT_WORDS_SHOWN])
+        more = len(alignment.unmatched) - ALIGNMENT_WORDS_SHOWN
+        note += f" Nothing in it is close to: {shown}"
+        note += f" (and {more} more)." if more > 0 else "."
+    return note
 
 
 def _ignores_the_numbers(task: GradingTask, units: _Units) -> bool:

@@ -128,9 +128,9 @@ class Grade(BaseModel):
         return [c for c in self.criteria if c.status == "missed"]
 
     def to_row(self, row_id: str | None = None) -> dict[str, object]:
-        """The batch output row: `{"id", "score", "level", "criteria", "red_flags", "grader"}`,
-        plus "model" when an LLM judged it and "fallback" when an LLM grader could not (never
-        the prompt)."""
+        """The batch output row: `{"id", "score", "level", "criteria", "red_flags", "notes",
+        "follow_up", "grader"}`, plus "model" when an LLM judged it and "fallback" when an LLM
+        grader could not (never the prompt)."""
         row: dict[str, object] = {
             "id": row_id,
             "score": round(self.score, 2),
