@@ -39,6 +39,8 @@ test: lint
 
 bench: install
 	$(BIN)/python benchmarks/grading_fidelity.py
+	$(BIN)/python benchmarks/grading_fidelity.py --sets benchmarks/data/reference-holdout
+	$(BIN)/python benchmarks/mohler.py
 	$(BIN)/python benchmarks/speed.py
 	$(BIN)/python benchmarks/case_bank_gate.py
 	$(BIN)/python benchmarks/adversarial.py
