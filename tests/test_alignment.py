@@ -71,3 +71,6 @@ def test_a_paraphrase_with_few_shared_words_is_graded_above_a_wrong_topic() -> N
     assert said.score >= other.score + 1.0, (said.score, other.score)
     note = next(n for n in said.notes if n.startswith("Half of this grade"))
     assert "arrived" in note and "first" not in note.split("close to:")[1]
+    # A gated answer's note is the gate's reason alone.
+    gated = EmbeddedGrader().grade(GradingTask.reference_only(QUESTION, REFERENCE, "I don't know."))
+    assert gated.score == 1.0 and not any(n.startswith("Half of") for n in gated.notes), gated

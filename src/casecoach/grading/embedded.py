@@ -490,7 +490,7 @@ class EmbeddedGrader:
                 "The answer could be about any product: it uses none of the case's numbers. "
                 "A strong answer works with the baselines, sizes and costs the case gives."
             )
-        if question.rubric is None:  # the half of the grade no criterion shows
+        if question.rubric is None and cap is None:  # the half of the grade no criterion shows
             notes.append(_alignment_note(self._aligned(task, units)))
         filler = int(np.sum(units.vague & ~units.void))
         if filler:
