@@ -57,7 +57,7 @@ def main() -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", default="adversarial",
-                        choices=sorted(p.name for p in DATA.iterdir() if p.is_dir()))
+                        choices=sorted(p.name for p in DATA.iterdir() if any(p.glob("*.yaml"))))
     parser.add_argument("--grader", default="embedded")
     parser.add_argument("--show-failures", action="store_true")
     args = parser.parse_args()
