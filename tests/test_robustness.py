@@ -164,6 +164,19 @@ def test_buzzwords_or_the_question_do_not_raise_a_weak_answer(
     assert score(grader, case, question, padded) <= base + 0.1, padding
 
 
+@pytest.mark.parametrize("item", WEAK_POOL[::4])
+def test_the_question_does_not_raise_a_weak_answer_to_a_reference_only_question(
+    grader: Grader, item: str
+) -> None:
+    """Without a rubric a short answer may repeat the question around its one new word, so
+    repeated words are not held against it; a whole pasted question still earns nothing."""
+    _, question, answer = answer_for(item)
+    own = question.model_copy(update={"rubric": None})
+    base = grader.grade(GradingTask(question=own, answer=answer)).score
+    padded = grader.grade(GradingTask(question=own, answer=answer + "\n\n" + question.prompt))
+    assert padded.score <= base + 0.1, (base, padded.score)
+
+
 def test_the_same_input_always_gives_the_same_grade(grader: Grader) -> None:
     fresh = get_grader("embedded")
     for case, question, answer in map(answer_for, POOL[::3]):

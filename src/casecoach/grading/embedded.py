@@ -398,6 +398,19 @@ class EmbeddedGrader:
             out[i] = repeat or echo
         return out
 
+    @staticmethod
+    def _reference_padding(units: _Units, question: Question) -> np.ndarray:
+        """Units of a reference-only answer made of the question's own words and no other,
+        when the rest of the answer says something: the question pasted back. (An answer of
+        nothing else is left to the gates: a short answer may be the question's words.)"""
+        asked = set(content_words(question.prompt))
+        out = np.array(
+            [bool(said) and all(w in asked for w in said)
+             for said in map(content_words, units.texts)],
+            dtype=bool,
+        )
+        return out if not out.all() else np.zeros(len(units.texts), dtype=bool)
+
     def _buzzwords(self, units: _Units, points: list[Point]) -> np.ndarray:
         """Units that list terms of several rubric points without saying anything about them.
 
@@ -446,6 +459,8 @@ class EmbeddedGrader:
             # its one new word ("The stack operation for enqueue is push"): only case answers
             # lose repeated sentences.
             units.void |= self._restated(units, question)
+        else:
+            units.void |= self._reference_padding(units, question)
 
         coverage, rubric_coverage, results, right = self._overall(task, units, points)
         # How well the answer makes the points: for a reference-only question, all of the
