@@ -462,7 +462,9 @@ class EmbeddedGrader:
         else:
             units.void |= self._reference_padding(units, question)
 
-        coverage, rubric_coverage, results, right = self._overall(task, units, points)
+        # Read once, from the units as said (the feedback pass below voids more of them).
+        alignment = self._aligned(task, units) if question.rubric is None else None
+        coverage, rubric_coverage, results, right = self._overall(task, units, points, alignment)
         # How well the answer makes the points: for a reference-only question, all of the
         # evidence (a one-word reference is matched by its word better than by similarity).
         fit = rubric_coverage if question.rubric is not None else coverage
@@ -485,7 +487,7 @@ class EmbeddedGrader:
             # the mistake. (Scoring the rest alone graded partial answers below the experts.)
             said = units.void
             units.void = said | committed
-            _, _, results, _ = self._overall(task, units, points)
+            _, _, results, _ = self._overall(task, units, points, alignment)
             units.void = said  # the gates read the answer as it was said
         minor = sum(f.penalty for f in red_flags if f.penalty < 1.0)
         score -= minor
@@ -505,8 +507,8 @@ class EmbeddedGrader:
                 "The answer could be about any product: it uses none of the case's numbers. "
                 "A strong answer works with the baselines, sizes and costs the case gives."
             )
-        if question.rubric is None and cap is None:  # the half of the grade no criterion shows
-            notes.append(_alignment_note(self._aligned(task, units)))
+        if alignment is not None and cap is None:  # the half of the grade no criterion shows
+            notes.append(_alignment_note(alignment))
         filler = int(np.sum(units.vague & ~units.void))
         if filler:
             notes.append(
@@ -528,10 +530,12 @@ class EmbeddedGrader:
         )
 
     def _overall(
-        self, task: GradingTask, units: _Units, points: list[Point]
+        self, task: GradingTask, units: _Units, points: list[Point],
+        alignment: Alignment | None,
     ) -> tuple[float, float, list[CriterionResult], np.ndarray]:
         """Coverage of the question as a whole, coverage of its points alone, one result per
-        point, and per unit how "right" it sounds (its best match to a point or ideal)."""
+        point, and per unit how "right" it sounds (its best match to a point or ideal).
+        `alignment` is the word alignment of a reference-only answer (None with a rubric)."""
         question = task.question
         rubric_coverage, results, right = self._coverage(units, points)
         if question.rubric is not None:
@@ -545,7 +549,8 @@ class EmbeddedGrader:
                 coverage = self._short_reference_coverage(task, rubric_coverage)
             else:
                 coverage = rubric_coverage
-            coverage = (coverage + self._aligned(task, units).score) / 2
+            assert alignment is not None, "a reference-only question is graded with alignment"
+            coverage = (coverage + alignment.score) / 2
         return coverage, rubric_coverage, results, right
 
     def _aligned(self, task: GradingTask, units: _Units) -> Alignment:
