@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 from casecoach.cases.loader import CaseLibrary
 from casecoach.cases.schema import Case, Question
 from casecoach.grading import Grader, GradingTask, get_grader
-from casecoach.grading.text import split_units
+from casecoach.grading.embedded import EmbeddedGrader, points_for
+from casecoach.grading.text import content_words, split_units, term_run
 
 LIBRARY = CaseLibrary.load()
 WEAK = yaml.safe_load((Path(__file__).parent / "data" / "weak_answers.yaml").read_text("utf-8"))
@@ -175,6 +176,61 @@ def test_the_question_does_not_raise_a_weak_answer_to_a_reference_only_question(
     base = grader.grade(GradingTask(question=own, answer=answer)).score
     padded = grader.grade(GradingTask(question=own, answer=answer + "\n\n" + question.prompt))
     assert padded.score <= base + 0.1, (base, padded.score)
+
+
+def reference_words(question: Question, rng: random.Random) -> list[str]:
+    asked = set(content_words(question.prompt))
+    pool = sorted({w for w in content_words(question.ideal_answer) if w not in asked})
+    return rng.sample(pool, min(len(pool), rng.randint(5, 10)))
+
+
+REFERENCE_PADDING: dict[str, Callable[[list[str]], str]] = {
+    "list": lambda terms: "Key concepts: " + ", ".join(terms) + ".",
+    "sentence": lambda terms: "I would also consider "
+    + ", ".join(terms[:-1])
+    + " and "
+    + terms[-1]
+    + ".",
+    "run": lambda terms: " ".join(terms) + ".",
+}
+
+
+@SETTINGS
+@given(
+    item=st.sampled_from(WEAK_POOL),
+    padding=st.sampled_from(sorted(REFERENCE_PADDING)),
+    seed=st.integers(0, 10_000),
+)
+def test_the_references_words_do_not_raise_a_weak_answer_to_a_reference_only_question(
+    grader: Grader, item: str, padding: str, seed: int
+) -> None:
+    """Without a rubric the reference's own words play the keywords' part: a list of them
+    appended to a weak answer earns nothing."""
+    _, question, answer = answer_for(item)
+    own = question.model_copy(update={"rubric": None})
+    base = grader.grade(GradingTask(question=own, answer=answer)).score
+    extra = REFERENCE_PADDING[padding](reference_words(question, random.Random(seed)))
+    padded = grader.grade(GradingTask(question=own, answer=answer + "\n\n" + extra))
+    assert padded.score <= base + 0.1, (padding, base, padded.score)
+
+
+def test_a_list_of_phrases_in_a_reference_only_answer_is_read() -> None:
+    """Strong answers list what to check, in phrases, and that says something; the same
+    list cut down to the reference's bare words says nothing."""
+    grader = EmbeddedGrader()
+    question = LIBRARY.get("notification-volume").questions[0].model_copy(update={"rubric": None})
+    points, _ = points_for(question)
+    asked = set(content_words(question.prompt))
+    # One word from each of the reference's sentences, as a pasted list takes them.
+    bare = list(dict.fromkeys(
+        next(w for w in reversed(content_words(p.description)) if w not in asked)
+        for p in points
+    ))
+    phrases = "Then the causes: pipeline delays, weekly seasonality, admin churn, group size."
+    for listed, void in ((phrases, False), ("Key concepts: " + ", ".join(bare[:8]) + ".", True)):
+        assert term_run(listed) == "list"
+        units = grader._units("First I would check the logging.\n" + listed)
+        assert grader._reference_terms(units, points, question).tolist() == [False, void]
 
 
 def test_the_same_input_always_gives_the_same_grade(grader: Grader) -> None:

@@ -15,7 +15,8 @@ How a grade is made:
 5. Gates catch answers that are not answers: term lists, "I don't know", the question restated,
    another topic, or a decent answer to a different question of the same case.
 
-Units that only name terms from several rubric points, or restate the question, earn nothing:
+Units that only name terms from several rubric points (or bare words from several sentences of
+a reference), or restate the question, earn nothing:
 appending buzzwords or the question's own words to an answer must not raise its grade.
 
 A question with only a reference answer is graded the same way, with key points derived from
@@ -59,6 +60,7 @@ from casecoach.grading.text import (
     normalize,
     split_units,
     stem,
+    stopword_share,
     term_run,
     vague,
     words,
@@ -107,6 +109,11 @@ ECHO_NOVEL_SHARE = 0.75
 BUZZ_POINTS = {"list": 2, "run": 3}
 BUZZ_WORD_SHARE = 0.5  # ... or when half of a unit's words are rubric keywords (four
 # in five, when it names two points)
+# Without a rubric: a run of the reference's bare words drawing on this many of its sentences
+# is buzzwords (they are finer than rubric points, and a strong answer's list may span two)...
+REFERENCE_BUZZ_POINTS = 3
+REFERENCE_WORD_ITEMS = 0.7  # ... when this share of its items are single words ...
+REFERENCE_RUN_STOPWORDS = 0.1  # ... or it has next to no function words (prose has a third)
 BUZZ_ITEM_SHARE = 0.5  # ... and, for a list, when at least this share of its items are terms
 
 
@@ -411,6 +418,40 @@ class EmbeddedGrader:
         )
         return out if not out.all() else np.zeros(len(units.texts), dtype=bool)
 
+    @staticmethod
+    def _reference_terms(units: _Units, points: list[Point], question: Question) -> np.ndarray:
+        """Units of a reference-only answer that string together words from several of the
+        reference's sentences: "Key concepts: rear, order, removed, pointer." names them
+        without saying anything about them.
+
+        Without a rubric the reference's own words play the keywords' part, but a good
+        answer's sentences are made of them too, so only runs of bare words count: a list of
+        single words, or words with no function words between them. A strong answer's lists
+        are phrases ("pipeline delays, model updates, entry point changes") and draw on as
+        many sentences, so those are read; so is a list of words from one or two sentences.
+        As for the question pasted back, an answer of nothing else is left to the gates.
+        """
+        asked = asked_words(question.prompt)
+        sentences = [{stem(w) for w in content_words(p.description)} - asked for p in points]
+        said = set().union(*sentences)
+        out = np.zeros(len(units.texts), dtype=bool)
+        for i, text in enumerate(units.texts):
+            shape = term_run(text)
+            if shape is None:
+                continue
+            if shape == "run" and stopword_share(words(text)) > REFERENCE_RUN_STOPWORDS:
+                continue  # a terse statement ("A holdout lets us see the sustained effect.")
+            items = list_items(text)
+            if shape == "run" and len(items) == 1:
+                items = content_words(text)  # words strung together, no separators
+            if sum(len(content_words(i)) == 1 for i in items) < REFERENCE_WORD_ITEMS * len(items):
+                continue  # a list of phrases ("pipeline delays, model updates") says things
+            stems = [{stem(w) for w in content_words(item)} & said for item in items]
+            if sum(map(bool, stems)) < BUZZ_ITEM_SHARE * len(items):
+                continue
+            out[i] = _sentences_to_cover(set().union(*stems), sentences) >= REFERENCE_BUZZ_POINTS
+        return out if not out.all() else np.zeros(len(units.texts), dtype=bool)
+
     def _buzzwords(self, units: _Units, points: list[Point]) -> np.ndarray:
         """Units that list terms of several rubric points without saying anything about them.
 
@@ -461,6 +502,7 @@ class EmbeddedGrader:
             units.void |= self._restated(units, question)
         else:
             units.void |= self._reference_padding(units, question)
+            units.void |= self._reference_terms(units, points, question)
 
         # Read once, from the units as said (the feedback pass below voids more of them).
         alignment = self._aligned(task, units) if question.rubric is None else None
@@ -620,6 +662,18 @@ class EmbeddedGrader:
             if best_other > fit + OTHER_QUESTION_MARGIN:
                 return 1.25, "The answer addresses a different question of this case."
         return None, ""
+
+
+def _sentences_to_cover(found: set[str], sentences: list[set[str]]) -> int:
+    """How many of the reference's sentences it takes to hold these words (greedily)."""
+    left, count = set(found), 0
+    while left:
+        best = max(sentences, key=lambda s: len(s & left))
+        if not best & left:
+            break
+        left -= best
+        count += 1
+    return count
 
 
 def _method_mistakes(
