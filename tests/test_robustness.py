@@ -22,7 +22,7 @@ from casecoach.cases.loader import CaseLibrary
 from casecoach.cases.schema import Case, Question
 from casecoach.grading import Grader, GradingTask, get_grader
 from casecoach.grading.embedded import EmbeddedGrader, points_for
-from casecoach.grading.text import content_words, split_units, term_run
+from casecoach.grading.text import content_words, split_units, term_run, words
 
 LIBRARY = CaseLibrary.load()
 WEAK = yaml.safe_load((Path(__file__).parent / "data" / "weak_answers.yaml").read_text("utf-8"))
@@ -184,8 +184,20 @@ def reference_words(question: Question, rng: random.Random) -> list[str]:
     return rng.sample(pool, min(len(pool), rng.randint(5, 10)))
 
 
+def reference_phrases(question: Question, rng: random.Random) -> list[str]:
+    """Two-word phrases copied from the reference ("sticky assignment", "weekly effect")."""
+    pairs: set[str] = set()
+    for unit in split_units(question.ideal_answer):
+        said, content = " ".join(words(unit)).lower(), content_words(unit)
+        pairs |= {
+            f"{a} {b}" for a, b in zip(content, content[1:], strict=False) if f"{a} {b}" in said
+        }
+    return rng.sample(ordered := sorted(pairs), min(len(ordered), rng.randint(4, 8)))
+
+
 REFERENCE_PADDING: dict[str, Callable[[list[str]], str]] = {
     "list": lambda terms: "Key concepts: " + ", ".join(terms) + ".",
+    "phrases": lambda terms: "Key concepts: " + ", ".join(terms) + ".",
     "sentence": lambda terms: "I would also consider "
     + ", ".join(terms[:-1])
     + " and "
@@ -204,12 +216,13 @@ REFERENCE_PADDING: dict[str, Callable[[list[str]], str]] = {
 def test_the_references_words_do_not_raise_a_weak_answer_to_a_reference_only_question(
     grader: Grader, item: str, padding: str, seed: int
 ) -> None:
-    """Without a rubric the reference's own words play the keywords' part: a list of them
-    appended to a weak answer earns nothing."""
+    """Without a rubric the reference's own words and phrases play the keywords' part: a
+    list of them appended to a weak answer earns nothing."""
     _, question, answer = answer_for(item)
     own = question.model_copy(update={"rubric": None})
     base = grader.grade(GradingTask(question=own, answer=answer)).score
-    extra = REFERENCE_PADDING[padding](reference_words(question, random.Random(seed)))
+    draw = reference_phrases if padding == "phrases" else reference_words
+    extra = REFERENCE_PADDING[padding](draw(question, random.Random(seed)))
     padded = grader.grade(GradingTask(question=own, answer=answer + "\n\n" + extra))
     assert padded.score <= base + 0.1, (padding, base, padded.score)
 

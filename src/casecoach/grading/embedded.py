@@ -109,11 +109,11 @@ ECHO_NOVEL_SHARE = 0.75
 BUZZ_POINTS = {"list": 2, "run": 3}
 BUZZ_WORD_SHARE = 0.5  # ... or when half of a unit's words are rubric keywords (four
 # in five, when it names two points)
-# Without a rubric: a run of the reference's bare words drawing on this many of its sentences
-# is buzzwords (they are finer than rubric points, and a strong answer's list may span two)...
-REFERENCE_BUZZ_POINTS = 3
-REFERENCE_WORD_ITEMS = 0.7  # ... when this share of its items are single words ...
-REFERENCE_RUN_STOPWORDS = 0.1  # ... or it has next to no function words (prose has a third)
+# Without a rubric: a list or run copied from the reference is buzzwords when its words come
+# from this many of the reference's sentences ...
+REFERENCE_BUZZ_POINTS = 2
+REFERENCE_WORD_ITEMS = 0.75  # ... and this share of its items are the reference's own words
+REFERENCE_RUN_STOPWORDS = 0.1  # a run has next to no function words (prose has a third)
 BUZZ_ITEM_SHARE = 0.5  # ... and, for a list, when at least this share of its items are terms
 
 
@@ -420,35 +420,37 @@ class EmbeddedGrader:
 
     @staticmethod
     def _reference_terms(units: _Units, points: list[Point], question: Question) -> np.ndarray:
-        """Units of a reference-only answer that string together words from several of the
-        reference's sentences: "Key concepts: rear, order, removed, pointer." names them
-        without saying anything about them.
+        """Units of a reference-only answer that string together words or phrases copied from
+        several of the reference's sentences: "Key concepts: rear, order, removed, pointer."
+        names them without saying anything about them.
 
         Without a rubric the reference's own words play the keywords' part, but a good
-        answer's sentences are made of them too, so only runs of bare words count: a list of
-        single words, or words with no function words between them. A strong answer's lists
-        are phrases ("pipeline delays, model updates, entry point changes") and draw on as
-        many sentences, so those are read; so is a list of words from one or two sentences.
+        answer's sentences are made of them too, so only lists and runs of words count, and
+        only copies: a strong answer's list is in its own phrases ("pipeline delays, model
+        updates, entry point changes") and may draw on as many of the reference's sentences.
         As for the question pasted back, an answer of nothing else is left to the gates.
         """
         asked = asked_words(question.prompt)
         sentences = [{stem(w) for w in content_words(p.description)} - asked for p in points]
         said = set().union(*sentences)
+        reference = f" {' '.join(content_words(question.ideal_answer))} "
         out = np.zeros(len(units.texts), dtype=bool)
         for i, text in enumerate(units.texts):
-            shape = term_run(text)
-            if shape is None:
-                continue
-            if shape == "run" and stopword_share(words(text)) > REFERENCE_RUN_STOPWORDS:
+            # Numbers do not make a run of the reference's words a specification here.
+            tokens = words(text)
+            terse = len(tokens) >= 4 and stopword_share(tokens) <= REFERENCE_RUN_STOPWORDS
+            shape = term_run(text) or ("run" if terse else None)
+            if shape is None or (shape == "run" and not terse):
                 continue  # a terse statement ("A holdout lets us see the sustained effect.")
-            items = list_items(text)
-            if shape == "run" and len(items) == 1:
-                items = content_words(text)  # words strung together, no separators
-            if sum(len(content_words(i)) == 1 for i in items) < REFERENCE_WORD_ITEMS * len(items):
-                continue  # a list of phrases ("pipeline delays, model updates") says things
+            items = (
+                [item for item in list_items(text) if content_words(item)]
+                if shape == "list"
+                else content_words(text)  # words strung together: each is an item
+            )
+            copied = [f" {' '.join(content_words(item))} " in reference for item in items]
+            if sum(copied) < REFERENCE_WORD_ITEMS * len(items):
+                continue  # a list in the answer's own phrases ("pipeline delays") says things
             stems = [{stem(w) for w in content_words(item)} & said for item in items]
-            if sum(map(bool, stems)) < BUZZ_ITEM_SHARE * len(items):
-                continue
             out[i] = _sentences_to_cover(set().union(*stems), sentences) >= REFERENCE_BUZZ_POINTS
         return out if not out.all() else np.zeros(len(units.texts), dtype=bool)
 
