@@ -195,15 +195,19 @@ def reference_phrases(question: Question, rng: random.Random) -> list[str]:
     return rng.sample(ordered := sorted(pairs), min(len(ordered), rng.randint(4, 8)))
 
 
-REFERENCE_PADDING: dict[str, Callable[[list[str]], str]] = {
-    "list": lambda terms: "Key concepts: " + ", ".join(terms) + ".",
-    "phrases": lambda terms: "Key concepts: " + ", ".join(terms) + ".",
-    "sentence": lambda terms: "I would also consider "
-    + ", ".join(terms[:-1])
-    + " and "
-    + terms[-1]
-    + ".",
-    "run": lambda terms: " ".join(terms) + ".",
+def key_concepts(terms: list[str]) -> str:
+    return "Key concepts: " + ", ".join(terms) + "."
+
+
+# How a padding is written, and what it is drawn from.
+REFERENCE_PADDING: dict[str, tuple[Callable[[list[str]], str], Callable[..., list[str]]]] = {
+    "list": (key_concepts, reference_words),
+    "phrases": (key_concepts, reference_phrases),
+    "sentence": (
+        lambda terms: "I would also consider " + ", ".join(terms[:-1]) + " and " + terms[-1] + ".",
+        reference_words,
+    ),
+    "run": (lambda terms: " ".join(terms) + ".", reference_words),
 }
 
 
@@ -221,15 +225,15 @@ def test_the_references_words_do_not_raise_a_weak_answer_to_a_reference_only_que
     _, question, answer = answer_for(item)
     own = question.model_copy(update={"rubric": None})
     base = grader.grade(GradingTask(question=own, answer=answer)).score
-    draw = reference_phrases if padding == "phrases" else reference_words
-    extra = REFERENCE_PADDING[padding](draw(question, random.Random(seed)))
+    write, draw = REFERENCE_PADDING[padding]
+    extra = write(draw(question, random.Random(seed)))
     padded = grader.grade(GradingTask(question=own, answer=answer + "\n\n" + extra))
     assert padded.score <= base + 0.1, (padding, base, padded.score)
 
 
 def test_a_list_of_phrases_in_a_reference_only_answer_is_read() -> None:
-    """Strong answers list what to check, in phrases, and that says something; the same
-    list cut down to the reference's bare words says nothing."""
+    """Strong answers list what to check in phrases of their own, and that says something;
+    a list of the reference's words, one from each of its sentences, says nothing."""
     grader = EmbeddedGrader()
     question = LIBRARY.get("notification-volume").questions[0].model_copy(update={"rubric": None})
     points, _ = points_for(question)
@@ -240,7 +244,7 @@ def test_a_list_of_phrases_in_a_reference_only_answer_is_read() -> None:
         for p in points
     ))
     phrases = "Then the causes: pipeline delays, weekly seasonality, admin churn, group size."
-    for listed, void in ((phrases, False), ("Key concepts: " + ", ".join(bare[:8]) + ".", True)):
+    for listed, void in ((phrases, False), (key_concepts(bare[:8]), True)):
         assert term_run(listed) == "list"
         units = grader._units("First I would check the logging.\n" + listed)
         assert grader._reference_terms(units, points, question).tolist() == [False, void]
