@@ -432,26 +432,23 @@ class EmbeddedGrader:
         """
         asked = asked_words(question.prompt)
         sentences = [{stem(w) for w in content_words(p.description)} - asked for p in points]
-        said = set().union(*sentences)
         reference = f" {' '.join(content_words(question.ideal_answer))} "
         out = np.zeros(len(units.texts), dtype=bool)
         for i, text in enumerate(units.texts):
-            # Numbers do not make a run of the reference's words a specification here.
             tokens = words(text)
-            terse = len(tokens) >= 4 and stopword_share(tokens) <= REFERENCE_RUN_STOPWORDS
-            shape = term_run(text) or ("run" if terse else None)
-            if shape is None or (shape == "run" and not terse):
-                continue  # a terse statement ("A holdout lets us see the sustained effect.")
-            items = (
-                [item for item in list_items(text) if content_words(item)]
-                if shape == "list"
-                else content_words(text)  # words strung together: each is an item
-            )
-            copied = [f" {' '.join(content_words(item))} " in reference for item in items]
-            if sum(copied) < REFERENCE_WORD_ITEMS * len(items):
+            if term_run(text) == "list":
+                items = [content_words(item) for item in list_items(text)]
+                items = [item for item in items if item]
+            elif len(tokens) >= 4 and stopword_share(tokens) <= REFERENCE_RUN_STOPWORDS:
+                # Words strung together, each an item; numbers do not make it a specification.
+                items = [[w] for w in content_words(text)]
+            else:
+                continue  # a statement, terse or not ("A holdout lets us see the effect.")
+            copied = sum(f" {' '.join(item)} " in reference for item in items)
+            if copied < REFERENCE_WORD_ITEMS * len(items):
                 continue  # a list in the answer's own phrases ("pipeline delays") says things
-            stems = [{stem(w) for w in content_words(item)} & said for item in items]
-            out[i] = _sentences_to_cover(set().union(*stems), sentences) >= REFERENCE_BUZZ_POINTS
+            found = {stem(w) for item in items for w in item}
+            out[i] = _sentences_to_cover(found, sentences) >= REFERENCE_BUZZ_POINTS
         return out if not out.all() else np.zeros(len(units.texts), dtype=bool)
 
     def _buzzwords(self, units: _Units, points: list[Point]) -> np.ndarray:
